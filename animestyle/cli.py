@@ -1,0 +1,91 @@
+"""The ``animestyle`` command.
+
+``animestyle fit|validate|test|predict --config <yaml>`` is LightningCLI: ``model`` selects
+any LightningModule by ``class_path`` (the methods, or the synthetic oracle), ``data`` is
+:class:`~animestyle.data.AnimeFacesDataModule`, and the data's ``num_artists`` and
+``image_size`` are linked into the model. Tools that train nothing are subcommands of their
+own, parsed from their function signatures: ``animestyle contact-sheet``, ``animestyle oracle``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jsonargparse
+import lightning as L
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+
+from animestyle.data import AnimeFacesDataModule
+from animestyle.data.synthetic.sheet import save_contact_sheet
+
+__all__ = ["TOOLS", "AnimeStyleCLI", "main"]
+
+
+def oracle(num_artists: int = 8, image_size: int = 32, seed: int = 0, steps: int = 1500) -> dict[str, float]:
+    """Train (first use) or load the synthetic oracle and print its held-out scores.
+
+    Args:
+        num_artists: artists of the synthetic data.
+        image_size: image size in pixels (32 to 256).
+        seed: seed of the synthetic data.
+        steps: training steps of 128 fresh renders each.
+    """
+    from animestyle.metrics.oracle import load_oracle, oracle_path
+
+    model = load_oracle(num_artists, image_size, seed, steps=steps)
+    print(f"oracle: {oracle_path(num_artists, image_size, seed, steps)}")
+    print(f"{'head':<16}{'accuracy':>10}{'chance':>10}")
+    for key, value in model.metrics.items():
+        if key.startswith("acc_"):
+            name = key[4:]
+            print(f"{name:<16}{value:>10.3f}{model.metrics[f'chance_{name}']:>10.3f}")
+    for key, value in model.metrics.items():
+        if key.startswith("mae_"):
+            print(f"{key[4:]:<16}{'MAE':>10}{value:>10.4f}")
+    return model.metrics
+
+
+# Subcommands that are plain functions; each one's signature is its flags, its docstring its help.
+TOOLS: dict[str, Callable[..., Any]] = {"contact-sheet": save_contact_sheet, "oracle": oracle}
+
+_DESCRIPTION = (
+    "animestyle: style and content of anime illustrations. Train with "
+    "`animestyle fit --config <yaml>` (fit, validate, test and predict are LightningCLI). "
+    f"Tools: {', '.join(f'`animestyle {name} --help`' for name in TOOLS)}."
+)
+
+
+class AnimeStyleCLI(LightningCLI):
+    """LightningCLI with the DataModule's ``num_artists`` and ``image_size`` linked into the model."""
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.link_arguments("data.num_artists", "model.init_args.num_artists", apply_on="instantiate")
+        parser.link_arguments("data.image_size", "model.init_args.image_size")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``animestyle`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in TOOLS:
+        jsonargparse.CLI(TOOLS[args[0]], args=args[1:], prog=f"animestyle {args[0]}")
+        return
+    # LightningCLI reads sys.argv itself; giving it the same list again makes it warn.
+    subcommand_kwargs = {"default_env": True}
+    AnimeStyleCLI(
+        L.LightningModule,
+        AnimeFacesDataModule,
+        subclass_mode_model=True,
+        save_config_kwargs={"overwrite": True},
+        parser_kwargs={
+            "prog": "animestyle",
+            "description": _DESCRIPTION,
+            **{name: subcommand_kwargs for name in LightningCLI.subcommands()},
+        },
+        args=None if argv is None else args,
+    )
+
+
+if __name__ == "__main__":
+    main()

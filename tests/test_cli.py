@@ -1,0 +1,66 @@
+"""The `animestyle` command, run as a user runs it: in a subprocess."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((REPO / "examples").rglob("*.yaml"))
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "animestyle.cli", *args]
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+def test_help_lists_training_and_tools(tmp_path: Path) -> None:
+    out = run("--help", cwd=tmp_path).stdout
+    for word in ("fit", "validate", "contact-sheet", "oracle"):
+        assert word in out
+
+
+def test_contact_sheet_writes_a_grid(tmp_path: Path) -> None:
+    run("contact-sheet", "--out", "sheet/grid.png", "--num_artists", "3", "--num_contents", "4", "--size", "32", cwd=tmp_path)
+    sheet = Image.open(tmp_path / "sheet" / "grid.png")
+    assert sheet.size == (84 + 4 * 32, 3 * 32)
+    assert sorted(p.name for p in (tmp_path / "sheet").iterdir()) == ["grid.png"]
+
+
+def test_contact_sheet_rejects_a_bad_size(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "animestyle.cli", "contact-sheet", "--size", "8", "--out", "x.png"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert "size=8 is not supported; use an integer from 32 to 256" in result.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_there_are_examples() -> None:
+    assert EXAMPLES, "examples/**/*.yaml is empty"
+
+
+@pytest.mark.parametrize("config", EXAMPLES, ids=lambda p: str(p.relative_to(REPO / "examples")))
+def test_every_example_config_runs_one_step(config: Path, tmp_path: Path) -> None:
+    run("fit", "--config", str(config), "--trainer.fast_dev_run", "true", "--trainer.default_root_dir", str(tmp_path), cwd=tmp_path)
+
+
+def test_throughput_benchmark_runs(tmp_path: Path) -> None:
+    script = REPO / "examples" / "benchmarks" / "synthetic_throughput.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--sizes", "32", "--seconds", "0.05", "--artists", "2"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split()[0] == "32"
