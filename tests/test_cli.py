@@ -25,7 +25,18 @@ def test_help_lists_training_and_tools(tmp_path: Path) -> None:
 
 
 def test_contact_sheet_writes_a_grid(tmp_path: Path) -> None:
-    run("contact-sheet", "--out", "sheet/grid.png", "--num_artists", "3", "--num_contents", "4", "--size", "32", cwd=tmp_path)
+    run(
+        "contact-sheet",
+        "--out",
+        "sheet/grid.png",
+        "--num_artists",
+        "3",
+        "--num_contents",
+        "4",
+        "--size",
+        "32",
+        cwd=tmp_path,
+    )
     sheet = Image.open(tmp_path / "sheet" / "grid.png")
     assert sheet.size == (84 + 4 * 32, 3 * 32)
     assert sorted(p.name for p in (tmp_path / "sheet").iterdir()) == ["grid.png"]
@@ -50,7 +61,16 @@ def test_there_are_examples() -> None:
 
 @pytest.mark.parametrize("config", EXAMPLES, ids=lambda p: str(p.relative_to(REPO / "examples")))
 def test_every_example_config_runs_one_step(config: Path, tmp_path: Path) -> None:
-    run("fit", "--config", str(config), "--trainer.fast_dev_run", "true", "--trainer.default_root_dir", str(tmp_path), cwd=tmp_path)
+    run(
+        "fit",
+        "--config",
+        str(config),
+        "--trainer.fast_dev_run",
+        "true",
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        cwd=tmp_path,
+    )
 
 
 def test_throughput_benchmark_runs(tmp_path: Path) -> None:

@@ -64,15 +64,20 @@ class AnimeFacesDataModule(L.LightningDataModule):
             raise ValueError(f"num_workers={num_workers!r} must be >= 0")
         self.save_hyperparameters()
         source = synthetic or SyntheticSource()
-        common = {
-            "num_artists": source.num_artists,
-            "size": image_size,
-            "seed": source.seed,
-            "label_by": source.label_by,
-            "jitter": source.jitter,
-        }
-        self.train_set = SyntheticPortraits(length=source.train_size, split="train", **common)
-        self.val_set = SyntheticPortraits(length=source.val_size, split="val", **common)
+
+        def portraits(split: str, length: int) -> SyntheticPortraits:
+            return SyntheticPortraits(
+                length=length,
+                num_artists=source.num_artists,
+                size=image_size,
+                seed=source.seed,
+                split=split,
+                label_by=source.label_by,
+                jitter=source.jitter,
+            )
+
+        self.train_set = portraits("train", source.train_size)
+        self.val_set = portraits("val", source.val_size)
         self.batch_size, self.num_workers = batch_size, num_workers
 
     @property

@@ -107,7 +107,9 @@ class SyntheticOracle(L.LightningModule):
         loss = torch.stack(list(losses.values())).sum()
         self.log(f"{stage}/loss", loss, prog_bar=True)
         if stage == "val":
-            accuracy = {f"val/acc_{n}": (preds[n].argmax(1) == targets[n]).float().mean() for n in losses if n != "continuous"}
+            accuracy = {
+                f"val/acc_{n}": (preds[n].argmax(1) == targets[n]).float().mean() for n in losses if n != "continuous"
+            }
             self.log_dict(accuracy)
         return loss
 
@@ -148,7 +150,9 @@ def evaluate_oracle(oracle: SyntheticOracle, dataset: SyntheticPortraits, batch_
                 abs_err += ((logits.cpu() - targets[name]).abs() * scale).sum(0)
                 continue
             correct[name] = correct.get(name, 0.0) + (logits.argmax(1).cpu() == targets[name]).sum().item()
-            counts[name] = counts.get(name, torch.zeros(logits.shape[1])) + torch.bincount(targets[name], minlength=logits.shape[1])
+            counts[name] = counts.get(name, torch.zeros(logits.shape[1])) + torch.bincount(
+                targets[name], minlength=logits.shape[1]
+            )
     oracle.train(was_training)
     n = len(dataset)
     metrics = {f"acc_{name}": c / n for name, c in correct.items()}
@@ -210,7 +214,9 @@ def train_oracle(
 
 def oracle_path(num_artists: int, image_size: int, seed: int = 0, steps: int = 1500) -> Path:
     """Cache file of the oracle for these arguments (renderer and oracle versions included)."""
-    name = f"oracle-r{RENDERER_VERSION}-o{ORACLE_VERSION}-seed{seed}-artists{num_artists}-size{image_size}-steps{steps}.pt"
+    name = (
+        f"oracle-r{RENDERER_VERSION}-o{ORACLE_VERSION}-seed{seed}-artists{num_artists}-size{image_size}-steps{steps}.pt"
+    )
     return cache_dir() / "oracle" / name
 
 

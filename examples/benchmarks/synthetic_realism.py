@@ -29,7 +29,9 @@ def main() -> None:
 
     import animeface
 
-    data = SyntheticPortraits(length=args.artists * args.per_artist, num_artists=args.artists, size=args.size, seed=args.seed, split="test")
+    data = SyntheticPortraits(
+        length=args.artists * args.per_artist, num_artists=args.artists, size=args.size, seed=args.seed, split="test"
+    )
     found = np.zeros(len(data), dtype=bool)
     likelihood = []
     start = time.perf_counter()
@@ -39,9 +41,12 @@ def main() -> None:
         likelihood += [faces[0].likelihood] if faces else []
     per_artist = found.reshape(args.per_artist, args.artists).mean(axis=0)
     print(f"{len(data)} portraits at {args.size} px, {args.artists} artists, seed {args.seed}, test split")
-    print(f"faces found: {found.mean():.1%} overall; worst artist {per_artist.min():.0%} (artist {per_artist.argmin()})")
+    print(
+        f"faces found: {found.mean():.1%} overall; worst artist {per_artist.min():.0%} (artist {per_artist.argmin()})"
+    )
     print(f"artists below 100%: {', '.join(f'{a}: {r:.0%}' for a, r in enumerate(per_artist) if r < 1) or 'none'}")
-    print(f"mean likelihood of found faces: {np.mean(likelihood):.3f}; {(time.perf_counter() - start) / len(data) * 1000:.0f} ms per portrait")
+    ms_each = (time.perf_counter() - start) / len(data) * 1000
+    print(f"mean likelihood of found faces: {np.mean(likelihood):.3f}; {ms_each:.0f} ms per portrait")
 
 
 if __name__ == "__main__":

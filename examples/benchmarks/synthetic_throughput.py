@@ -42,7 +42,8 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     torch.set_num_threads(1)
-    print(f"python {platform.python_version()}, torch {torch.__version__}, {platform.processor() or platform.machine()}, one core")
+    machine = platform.processor() or platform.machine()
+    print(f"python {platform.python_version()}, torch {torch.__version__}, {machine}, one core")
     print(f"{'size':>6}{'render img/s':>16}{'dataset img/s':>16}")
     for size in args.sizes:
         data = SyntheticPortraits(length=10**9, num_artists=args.artists, size=size)

@@ -14,7 +14,8 @@ def test_names_and_counts_exist_right_after_init() -> None:
 def test_batches() -> None:
     dm = AnimeFacesDataModule(SyntheticSource(num_artists=5, train_size=40, val_size=10), image_size=32, batch_size=8)
     batch = next(iter(dm.train_dataloader()))
-    assert batch["x"].shape == (8, 3, 32, 32) and batch["artist"].shape == (8,)
+    assert batch["x"].shape == (8, 3, 32, 32)
+    assert batch["artist"].shape == (8,)
     assert batch["attrs"].shape == (8, len(dm.attribute_names))
     assert len(dm.train_dataloader()) == 5
     val = list(dm.val_dataloader())
@@ -24,10 +25,13 @@ def test_batches() -> None:
 
 def test_a_content_factor_can_be_the_label() -> None:
     dm = AnimeFacesDataModule(SyntheticSource(num_artists=5, label_by="mouth", train_size=8, val_size=8), image_size=32)
-    assert dm.num_artists == 3 and dm.artist_names == ("closed", "smile", "open")
+    assert dm.num_artists == 3
+    assert dm.artist_names == ("closed", "smile", "open")
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"batch_size": 0}, "batch_size=0"), ({"num_workers": -1}, "num_workers=-1")])
+@pytest.mark.parametrize(
+    ("kwargs", "message"), [({"batch_size": 0}, "batch_size=0"), ({"num_workers": -1}, "num_workers=-1")]
+)
 def test_bad_arguments(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         AnimeFacesDataModule(**kwargs)

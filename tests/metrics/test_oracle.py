@@ -8,7 +8,9 @@ from animestyle.metrics import SyntheticOracle, evaluate_oracle, load_oracle, or
 def test_heads_and_shapes() -> None:
     oracle = SyntheticOracle(num_artists=6, image_size=64)
     out = oracle(torch.zeros(2, 3, 64, 64))
-    assert out["artist"].shape == (2, 6) and out["hair_colour"].shape == (2, 9) and out["continuous"].shape == (2, 3)
+    assert out["artist"].shape == (2, 6)
+    assert out["hair_colour"].shape == (2, 9)
+    assert out["continuous"].shape == (2, 3)
     with pytest.raises(ValueError, match=r"x must be \(B, 3, H, W\)"):
         oracle(torch.zeros(2, 64, 64))
 
@@ -42,9 +44,11 @@ def test_cached_on_first_use_then_loaded() -> None:
     path = oracle_path(3, 32, seed=2, steps=2)
     assert not path.exists()
     first = load_oracle(3, 32, seed=2, steps=2, progress=False)
-    assert path.exists() and not list(path.parent.glob("*.partial"))
+    assert path.exists()
+    assert not list(path.parent.glob("*.partial"))
     second = load_oracle(3, 32, seed=2, steps=2, progress=False)
-    assert second.metrics == first.metrics and "acc_artist" in second.metrics
+    assert second.metrics == first.metrics
+    assert "acc_artist" in second.metrics
     for p, q in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
         assert torch.equal(p, q)
 

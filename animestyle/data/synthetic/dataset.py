@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+
 import numpy as np
 import torch
 from PIL import Image
@@ -32,7 +33,7 @@ _ARTIST_STREAM, _CONTENT_STREAM, _JITTER_STREAM = 0, 1, 2
 
 def labelable_factors() -> tuple[str, ...]:
     """Values ``label_by`` accepts: the artist, or any categorical content factor."""
-    return ("artist",) + tuple(f.name for f in CONTENT_FACTORS if isinstance(f, Categorical))
+    return ("artist", *tuple(f.name for f in CONTENT_FACTORS if isinstance(f, Categorical)))
 
 
 def image_to_tensor(image: Image.Image) -> torch.Tensor:
@@ -98,7 +99,9 @@ class SyntheticPortraits(Dataset[dict[str, torch.Tensor]]):
         self.length, self.num_artists, self.size, self.seed = length, num_artists, size, seed
         self.split, self.label_by, self.jitter = split, label_by, jitter
         self._split_id = SPLITS.index(split)
-        self.artist_styles = [sample_style(np.random.default_rng([seed, _ARTIST_STREAM, a])) for a in range(num_artists)]
+        self.artist_styles = [
+            sample_style(np.random.default_rng([seed, _ARTIST_STREAM, a])) for a in range(num_artists)
+        ]
 
     # --- names ------------------------------------------------------------------------
 

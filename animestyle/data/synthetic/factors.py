@@ -57,7 +57,7 @@ class Categorical:
         return float(self.choices.index(value))
 
     def decode(self, value: float) -> str:
-        return self.choices[int(round(value))]
+        return self.choices[round(value)]
 
     def validate(self, value: Any) -> str:
         if value not in self.choices:
@@ -241,13 +241,15 @@ class Style(_Factors):
 def sample_content(rng: np.random.Generator) -> Content:
     """Draw a content from its prior (every factor independent)."""
     u = rng.random(len(CONTENT_FACTORS)).tolist()
-    return Content(**{f.name: f.from_uniform(ui) for f, ui in zip(CONTENT_FACTORS, u, strict=True)})
+    values: dict[str, Any] = {f.name: f.from_uniform(ui) for f, ui in zip(CONTENT_FACTORS, u, strict=True)}
+    return Content(**values)
 
 
 def sample_style(rng: np.random.Generator) -> Style:
     """Draw an artist's style from its prior (every factor independent)."""
     u = rng.random(len(STYLE_FACTORS)).tolist()
-    return Style(**{f.name: f.from_uniform(ui) for f, ui in zip(STYLE_FACTORS, u, strict=True)})
+    values: dict[str, Any] = {f.name: f.from_uniform(ui) for f, ui in zip(STYLE_FACTORS, u, strict=True)}
+    return Style(**values)
 
 
 def jitter_style(style: Style, rng: np.random.Generator, scale: float) -> Style:

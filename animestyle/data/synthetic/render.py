@@ -187,8 +187,10 @@ class _Palette:
         self.hair_back = self.hair_shadow if style.shading != "flat" else self.hair
 
 
-_VARYING_NAMES = ("background", "outfit", "collar", "hair", "hair_shadow", "hair_light", "hair_line", "face_line")
-_VARYING_NAMES += ("iris_dark", "iris", "iris_light", "pupil", "glasses")
+_VARYING_NAMES = (
+    *("background", "outfit", "collar", "hair", "hair_shadow", "hair_light", "hair_line", "face_line"),
+    *("iris_dark", "iris", "iris_light", "pupil", "glasses"),
+)
 _FIXED_NAMES = ("eye_white", "mouth", "tongue", "blush_line")
 _FIXED_COLOURS = np.array([WHITE, MOUTH_RGB, TONGUE_RGB, _mix(BLUSH_RGB, MOUTH_RGB, 0.5)]) / 255.0
 # Skin colours at both ends of the artist's skin_tone: skin, its shadow, the shadow steps of
@@ -237,7 +239,9 @@ def _bezier(p0: tuple[float, float], p1: tuple[float, float], p2: tuple[float, f
 
 
 # The crown of the fringe: a unit ellipse arc over the top of the head.
-_CROWN_ARC = np.stack([np.cos(np.linspace(1.06 * np.pi, 1.94 * np.pi, 11)), np.sin(np.linspace(1.06 * np.pi, 1.94 * np.pi, 11))], axis=1)
+_CROWN_ARC = np.stack(
+    [np.cos(np.linspace(1.06 * np.pi, 1.94 * np.pi, 11)), np.sin(np.linspace(1.06 * np.pi, 1.94 * np.pi, 11))], axis=1
+)
 # The shiny band across the hair: a strip along a shallow arc (x in crown radii, y in
 # unit-canvas units), whose lower edge has teeth 1 or 2 band thicknesses deep.
 _SHINE_X = np.concatenate([np.linspace(-0.7, 0.7, 9), np.linspace(0.7, -0.7, 9)])
@@ -294,7 +298,7 @@ class _Pen:
         """A polyline of ``width`` unit-canvas units (at least ~0.8 output px)."""
         if self.parts and part is None:
             return
-        px = int(round(max(self.min_width, width * self.scale)))
+        px = round(max(self.min_width, width * self.scale))
         self._add("stroke", points, int(part) if self.parts and part is not None else colour, px)
 
     def dot(self, x: float, y: float, r: float, colour: RGB) -> None:
@@ -330,7 +334,11 @@ _JAW_T = np.linspace(0.0, 1.0, 9)[1:]
 _CHEEK_TAPER = np.linspace(0.3, 1.0, len(_JAW_T) + 1)  # jaw shadow width, thin at the cheek
 _JAW_ROUND = np.stack([np.cos(_JAW_T * np.pi / 2), np.sin(_JAW_T * np.pi / 2)], axis=1)
 _JAW_POINTED = np.stack(
-    [np.interp(_JAW_T, [0, 0.35, 0.78, 1], [1, 0.93, 0.36, 0]), np.interp(_JAW_T, [0, 0.35, 0.78, 1], [0, 0.45, 0.9, 1])], axis=1
+    [
+        np.interp(_JAW_T, [0, 0.35, 0.78, 1], [1, 0.93, 0.36, 0]),
+        np.interp(_JAW_T, [0, 0.35, 0.78, 1], [0, 0.45, 0.9, 1]),
+    ],
+    axis=1,
 )
 
 
@@ -355,7 +363,7 @@ class _Face:
         """(N, 2) closed outline: the right half from the top down to the chin, then the left."""
         lower = (1 - sharpness) * _JAW_ROUND + sharpness * _JAW_POINTED
         right = np.concatenate([_FOREHEAD * (self.half_width, self.top), lower * (self.half_width, self.chin)])
-        return np.concatenate([right, right[-2:0:-1] * (-1, 1)]) + (self.cx, self.cy)
+        return np.concatenate([right, right[-2:0:-1] * (-1, 1)]) + np.array([self.cx, self.cy])
 
     def clamp(self, points: np.ndarray, inset: float = 0.0) -> np.ndarray:
         """Points pulled horizontally inside the outline (shrunk by ``inset``)."""
@@ -369,7 +377,7 @@ class _Face:
 
 def _fringe_edge(face: _Face, content: Content, style: Style) -> np.ndarray:
     """(M, 2) lower edge of the fringe from the left temple to the right: lock tips and notches."""
-    n = int(round(style.hair_locks))
+    n = round(style.hair_locks)
     hw = face.half_width * 1.06
     tip_y = face.eye_y - face.eye_h * 0.72 - 0.03
     xs = [face.cx + hw * (2 * k / n - 1) for k in range(n + 1)]  # notches; tips sit between them
@@ -410,12 +418,29 @@ def _draw_body(pen: _Pen, face: _Face, style: Style, pal: _Palette) -> None:
     neck = np.array([[cx - 0.062, chin - 0.08], [cx + 0.062, chin - 0.08], [cx + 0.07, 0.93], [cx - 0.07, 0.93]])
     pen.fill(neck, pal.skin, Part.SKIN)
     if style.shading != "flat":
-        shadow = np.array([[cx - 0.07, chin - 0.05], [cx + 0.07, chin - 0.05], [cx + 0.07, chin + 0.03], [cx, chin + 0.05], [cx - 0.07, chin + 0.03]])
+        shadow = np.array(
+            [
+                [cx - 0.07, chin - 0.05],
+                [cx + 0.07, chin - 0.05],
+                [cx + 0.07, chin + 0.03],
+                [cx, chin + 0.05],
+                [cx - 0.07, chin + 0.03],
+            ]
+        )
         pen.fill(shadow, pal.skin_shadow, None)
     shoulders = _bezier((cx - 0.075, chin + 0.07), (cx - 0.34, chin + 0.09), (cx - 0.42, 1.05), 6)
     body = np.concatenate([shoulders, shoulders[::-1] * (-1, 1) + (2 * cx, 0)])
     pen.fill(body, pal.outfit, Part.CLOTHES)
-    collar = np.array([[cx - 0.09, chin + 0.065], [cx, chin + 0.16], [cx + 0.09, chin + 0.065], [cx + 0.06, chin + 0.06], [cx, chin + 0.12], [cx - 0.06, chin + 0.06]])
+    collar = np.array(
+        [
+            [cx - 0.09, chin + 0.065],
+            [cx, chin + 0.16],
+            [cx + 0.09, chin + 0.065],
+            [cx + 0.06, chin + 0.06],
+            [cx, chin + 0.12],
+            [cx - 0.06, chin + 0.06],
+        ]
+    )
     pen.fill(collar, pal.collar, Part.CLOTHES)
     pen.stroke(body, pal.face_line, 0.004 * style.line_width)
 
@@ -436,10 +461,10 @@ def _draw_face_shading(pen: _Pen, face: _Face, edge: np.ndarray, style: Style, p
     bands[:, 0], bands[:, -1] = (edge[0, 0], top), (edge[-1, 0], top)
     bands[:, 1:-1] = edge
     bands[:, 1:-1, 1] += 0.035 + reach[:, None]
-    bands = face.clamp(bands.reshape(-1, 2)).reshape(bands.shape)
+    clamped = face.clamp(bands.reshape(-1, 2)).reshape(bands.shape)
     cheek = face.outline[len(_FOREHEAD) - 1 : len(_FOREHEAD) + len(_JAW_T)]  # right cheek down to the chin
     inner = cheek - np.outer(0.045 + reach, _CHEEK_TAPER)[:, :, None] * (1.0, 0.0)
-    for band, rim, colour in zip(bands, inner, colours, strict=True):
+    for band, rim, colour in zip(clamped, inner, colours, strict=True):
         pen.fill(band, colour, None)
         pen.fill(np.concatenate([cheek, rim[::-1]]), colour, None)
 
@@ -468,7 +493,9 @@ def _draw_eyes(pen: _Pen, face: _Face, style: Style, pal: _Palette) -> None:
     rx, ry, cy = 0.33 * w * style.iris_size, 0.62 * h, 0.06 * h
     # Iris, its lit middle and lower glow, and the pupil, clamped to the lids in one go.
     centres = np.array([[0.0, cy], [0.0, cy + 0.25 * ry], [0.0, cy + 0.6 * ry], [0.0, cy + 0.05 * ry]])
-    radii = np.array([[rx, ry], [0.8 * rx, 0.65 * ry], [0.55 * rx, 0.3 * ry], [style.pupil_size * rx, 0.85 * style.pupil_size * ry]])
+    radii = np.array(
+        [[rx, ry], [0.8 * rx, 0.65 * ry], [0.55 * rx, 0.3 * ry], [style.pupil_size * rx, 0.85 * style.pupil_size * ry]]
+    )
     rings = _inside_eye((_UNIT_CIRCLE[None] * radii[:, None] + centres[:, None]).reshape(-1, 2), upper, lower)
     n = len(_UNIT_CIRCLE)
     flick = np.array([[upper[-1, 0] + 0.22 * w, upper[-1, 1] - 0.1 * h]])
@@ -478,7 +505,9 @@ def _draw_eyes(pen: _Pen, face: _Face, style: Style, pal: _Palette) -> None:
     for side in (1.0, -1.0):  # the right eye, then its mirror image on the left
         mirror, origin = np.array([side, 1.0]), np.array([face.cx + side * face.eye_dx, face.eye_y])
         pen.fill(white * mirror + origin, pal.eye_white, Part.EYE)
-        for k, (colour, part) in enumerate(((pal.iris_dark, Part.EYE), (pal.iris, None), (pal.iris_light, None), (pal.pupil, None))):
+        for k, (colour, part) in enumerate(
+            ((pal.iris_dark, Part.EYE), (pal.iris, None), (pal.iris_light, None), (pal.pupil, None))
+        ):
             pen.fill(rings[k * n : (k + 1) * n] * mirror + origin, colour, part)
         # One light source at the upper left of the picture: glints on the same side in both eyes.
         x, y = origin[0] - 0.35 * rx, origin[1] + cy
@@ -499,9 +528,16 @@ def _draw_mouth(pen: _Pen, face: _Face, content: Content, style: Style, pal: _Pa
     if content.mouth == "closed":
         pen.stroke(_bezier((cx - 0.7 * w, y), (cx, y - 0.006), (cx + 0.7 * w, y), 4), pal.face_line, line, Part.MOUTH)
     elif content.mouth == "smile":
-        pen.stroke(_bezier((cx - w, y - 0.012), (cx, y + 0.025), (cx + w, y - 0.012), 6), pal.face_line, line, Part.MOUTH)
+        pen.stroke(
+            _bezier((cx - w, y - 0.012), (cx, y + 0.025), (cx + w, y - 0.012), 6), pal.face_line, line, Part.MOUTH
+        )
     else:
-        shape = np.concatenate([[[cx - w, y - 0.008], [cx + w, y - 0.008]], _bezier((cx + w, y - 0.008), (cx, y + 0.05), (cx - w, y - 0.008), 8)[1:-1]])
+        shape = np.concatenate(
+            [
+                [[cx - w, y - 0.008], [cx + w, y - 0.008]],
+                _bezier((cx + w, y - 0.008), (cx, y + 0.05), (cx - w, y - 0.008), 8)[1:-1],
+            ]
+        )
         pen.fill(shape, pal.mouth, Part.MOUTH)
         pen.fill(_inside_mouth(_ellipse(cx, y + 0.022, 0.6 * w, 0.01), y), pal.tongue, None)
         pen.stroke(np.concatenate([shape, shape[:1]]), pal.face_line, line)
@@ -535,15 +571,32 @@ def _draw_fringe(pen: _Pen, face: _Face, edge: np.ndarray, content: Content, sty
         thick = 0.012 + 0.02 * style.hair_highlight
         pen.fill(_SHINE_ARC * (cap_rx, 1.0) + _SHINE_TEETH * thick + (face.cx, band_y), pal.hair_light, None)
     tips = edge[1:-1:2]  # strands from the crown towards each lock tip
-    controls = np.stack([np.stack([face.cx + 0.4 * (tips[:, 0] - face.cx), np.full(len(tips), top_y + 0.08)], 1), tips - (0, 0.1), tips - (0, 0.02)], 1)
+    controls = np.stack(
+        [
+            np.stack([face.cx + 0.4 * (tips[:, 0] - face.cx), np.full(len(tips), top_y + 0.08)], 1),
+            tips - (0, 0.1),
+            tips - (0, 0.02),
+        ],
+        1,
+    )
     for strand in _bezier_weights(4) @ controls:
         pen.stroke(strand, pal.hair_line, 0.5 * line)
     pen.stroke(np.concatenate([fringe, fringe[:1]]), pal.hair_line, line)
     # Side locks, over the cheeks.
-    end_y = {"short": face.eye_y + 0.1, "medium": face.cy + face.chin + 0.03, "long": 0.98}[content.hair_length]  # long: over the chest
+    end_y = {"short": face.eye_y + 0.1, "medium": face.cy + face.chin + 0.03, "long": 0.98}[
+        content.hair_length
+    ]  # long: over the chest
     for side in (1.0, -1.0):
         x_out = face.cx + side * (face.half_width + 0.035)
-        lock = np.array([[x_out, edge[0, 1] - 0.1], [x_out - side * 0.055, edge[0, 1] - 0.02], [x_out - side * 0.045, end_y - 0.1], [x_out - side * 0.015, end_y], [x_out + side * 0.01, end_y - 0.12]])
+        lock = np.array(
+            [
+                [x_out, edge[0, 1] - 0.1],
+                [x_out - side * 0.055, edge[0, 1] - 0.02],
+                [x_out - side * 0.045, end_y - 0.1],
+                [x_out - side * 0.015, end_y],
+                [x_out + side * 0.01, end_y - 0.12],
+            ]
+        )
         pen.fill(lock, pal.hair, Part.HAIR)
         pen.stroke(lock[1:], pal.hair_line, line)
 
@@ -556,8 +609,18 @@ def _draw_glasses(pen: _Pen, face: _Face, style: Style, pal: _Palette) -> None:
         x, y = face.cx + side * face.eye_dx, face.eye_y + 0.005
         lens = rim * (w, h) + (x, y)
         pen.stroke(np.concatenate([lens, lens[:1]]), pal.glasses, frame, Part.GLASSES)
-        pen.stroke(np.array([[x + side * w, y - 0.3 * h], [face.cx + side * (face.half_width + 0.005), y - 0.4 * h]]), pal.glasses, frame, Part.GLASSES)
-    bridge = _bezier((face.cx - face.eye_dx + w, face.eye_y - 0.2 * h), (face.cx, face.eye_y - 0.4 * h), (face.cx + face.eye_dx - w, face.eye_y - 0.2 * h), 4)
+        pen.stroke(
+            np.array([[x + side * w, y - 0.3 * h], [face.cx + side * (face.half_width + 0.005), y - 0.4 * h]]),
+            pal.glasses,
+            frame,
+            Part.GLASSES,
+        )
+    bridge = _bezier(
+        (face.cx - face.eye_dx + w, face.eye_y - 0.2 * h),
+        (face.cx, face.eye_y - 0.4 * h),
+        (face.cx + face.eye_dx - w, face.eye_y - 0.2 * h),
+        4,
+    )
     pen.stroke(bridge, pal.glasses, frame, Part.GLASSES)
 
 

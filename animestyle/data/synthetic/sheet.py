@@ -14,7 +14,9 @@ __all__ = ["contact_sheet", "save_contact_sheet"]
 _LABEL_WIDTH = 84
 
 
-def contact_sheet(num_artists: int = 8, num_contents: int = 8, size: int = 128, seed: int = 0, labels: bool = True) -> Image.Image:
+def contact_sheet(
+    num_artists: int = 8, num_contents: int = 8, size: int = 128, seed: int = 0, labels: bool = True
+) -> Image.Image:
     """Row ``a`` shows artist ``a``'s own style, column ``j`` the content of test item ``j``:
     style varies down a column only, content along a row only.
 

@@ -18,14 +18,18 @@ from animestyle.data.synthetic import (
 def test_item_layout() -> None:
     data = SyntheticPortraits(length=10, num_artists=4, size=32)
     item = data[3]
-    assert item["x"].shape == (3, 32, 32) and item["x"].dtype == torch.float32
-    assert -1.0 <= item["x"].min() and item["x"].max() <= 1.0
+    assert item["x"].shape == (3, 32, 32)
+    assert item["x"].dtype == torch.float32
+    assert item["x"].min() >= -1.0
+    assert item["x"].max() <= 1.0
     assert item["artist"].item() == item["true_artist"].item() == 3
     assert item["attrs"].shape == (len(ATTRIBUTE_NAMES),)
     assert item["content"].shape == (len(CONTENT_FACTORS),)
     assert item["style"].shape == (len(STYLE_FACTORS),)
     assert item["index"].item() == 3
-    assert len(data) == 10 and data.num_classes == 4 and data.artist_names[1] == "artist_0001"
+    assert len(data) == 10
+    assert data.num_classes == 4
+    assert data.artist_names[1] == "artist_0001"
 
 
 def test_same_seed_same_bytes_and_other_seed_other_images() -> None:
@@ -86,7 +90,8 @@ def test_attributes_agree_with_content_and_pixels() -> None:
         on = dict(zip(ATTRIBUTE_NAMES, item["attrs"].tolist(), strict=True))
         assert on["glasses"] == float((parts == Part.GLASSES).any())
         assert on["blush"] == float((parts == Part.BLUSH).any())
-        assert on[f"{content.hair_colour}_hair"] == 1.0 and sum(v for k, v in on.items() if k.endswith("_hair") and "long" not in k and "short" not in k) == 1.0
+        assert on[f"{content.hair_colour}_hair"] == 1.0
+        assert sum(v for k, v in on.items() if k.endswith("_hair") and "long" not in k and "short" not in k) == 1.0
 
 
 def test_open_mouth_and_long_hair_are_visible() -> None:
@@ -122,7 +127,8 @@ def test_true_edit_changes_only_the_attribute() -> None:
 
 def test_content_factor_as_the_label() -> None:
     data = SyntheticPortraits(length=30, num_artists=7, size=32, label_by="hair_colour")
-    assert data.num_classes == 9 and data.class_names[0] == "black"
+    assert data.num_classes == 9
+    assert data.class_names[0] == "black"
     for i in range(30):
         item = data[i]
         assert data.class_names[item["artist"].item()] == data.content(i).hair_colour

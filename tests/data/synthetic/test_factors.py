@@ -65,7 +65,8 @@ def test_jitter_moves_continuous_factors_only_and_stays_in_range() -> None:
     rng = np.random.default_rng(3)
     style = sample_style(rng)
     jittered = jitter_style(style, rng, 0.2)
-    assert jittered.shading == style.shading and jittered.highlights == style.highlights
+    assert jittered.shading == style.shading
+    assert jittered.highlights == style.highlights
     assert jittered.eye_size != style.eye_size
     for f in STYLE_FACTORS:
         if isinstance(f, Continuous):
@@ -106,7 +107,7 @@ def test_with_attribute_sets_exactly_that_attribute(attribute: str, value: bool,
 
 def test_bad_names_and_values_raise_with_the_allowed_ones() -> None:
     content = sample_content(np.random.default_rng(6))
-    with pytest.raises(ValueError, match="unknown attribute 'wings'.*allowed"):
+    with pytest.raises(ValueError, match=r"unknown attribute 'wings'.*allowed"):
         with_attribute(content, "wings", True)
     with pytest.raises(ValueError, match="cannot switch 'pink_hair' off"):
         with_attribute(content, "pink_hair", False)

@@ -30,4 +30,5 @@ def test_the_detected_face_is_where_the_face_is() -> None:
         if faces:
             box = faces[0].face.pos
             centre_x, centre_y = box.x + box.width / 2, box.y + box.height / 2
-            assert 64 < centre_x < 192 and 48 < centre_y < 200
+            assert 64 < centre_x < 192
+            assert 48 < centre_y < 200

@@ -36,13 +36,14 @@ def _pixels(image) -> np.ndarray:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("size", [32, 64, 100, 128, 256])
 def test_sizes_and_determinism(content: Content, style: Style, size: int) -> None:
     image = render(content, style, size)
-    assert image.mode == "RGB" and image.size == (size, size)
+    assert image.mode == "RGB"
+    assert image.size == (size, size)
     assert render(content, style, size).tobytes() == image.tobytes()
 
 
 @pytest.mark.parametrize("size", [31, 257, 0, -64, 64.0, "64"])
 def test_unsupported_sizes_raise(content: Content, style: Style, size: object) -> None:
-    with pytest.raises(ValueError, match="size=.* use an integer from 32 to 256"):
+    with pytest.raises(ValueError, match=r"size=.* use an integer from 32 to 256"):
         render(content, style, size)  # type: ignore[arg-type]
 
 
@@ -109,7 +110,8 @@ def test_two_artists_draw_the_same_things(content: Content) -> None:
 
 def test_parts_match_the_picture(content: Content, style: Style) -> None:
     image, parts = _pixels(render(content, style, 128)), render_parts(content, style, 128)
-    assert parts.shape == (128, 128) and parts.dtype == np.uint8
+    assert parts.shape == (128, 128)
+    assert parts.dtype == np.uint8
     background = image[parts == Part.BACKGROUND]
     assert (np.abs(background - np.median(background, axis=0)).max(axis=1) <= 2).mean() > 0.9
 
