@@ -21,7 +21,7 @@ from animestyle.data.synthetic.factors import (
     sample_style,
     with_attribute,
 )
-from animestyle.data.synthetic.render import MAX_SIZE, MIN_SIZE, RENDERER_VERSION, Part, render, render_parts
+from animestyle.data.synthetic.portrait import MAX_SIZE, MIN_SIZE, RENDERER_VERSION, Part, render, render_parts
 
 __all__ = [
     "ATTRIBUTE_NAMES",

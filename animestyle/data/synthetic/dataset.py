@@ -21,7 +21,7 @@ from animestyle.data.synthetic.factors import (
     sample_style,
     with_attribute,
 )
-from animestyle.data.synthetic.render import check_size, render
+from animestyle.data.synthetic.portrait import check_size, render
 
 __all__ = ["SPLITS", "SyntheticPortraits", "image_to_tensor", "labelable_factors"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from animestyle.data.synthetic.dataset import SyntheticPortraits
-from animestyle.data.synthetic.render import render
+from animestyle.data.synthetic.portrait import render
 
 __all__ = ["contact_sheet", "save_contact_sheet"]
 

@@ -16,7 +16,7 @@ from animestyle.data.synthetic import (
     sample_content,
     sample_style,
 )
-from animestyle.data.synthetic.render import HAIR_RGB
+from animestyle.data.synthetic.portrait import HAIR_RGB
 
 
 @pytest.fixture

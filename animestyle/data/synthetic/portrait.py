@@ -121,8 +121,9 @@ def _grade(colours: np.ndarray, saturation: float, contrast: float) -> list[RGB]
     grey = colours @ _LUMA
     new_grey = np.clip(0.5 + (grey - 0.5) * contrast, 0.0, 1.0)[:, None]
     chroma = colours - grey[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):  # grey colours: no chroma to cap
-        room = np.where(chroma > 0, (1.0 - new_grey) / chroma, np.where(chroma < 0, -new_grey / chroma, np.inf))
+    up = np.divide(1.0 - new_grey, chroma, out=np.full_like(chroma, np.inf), where=chroma > 0)
+    down = np.divide(-new_grey, chroma, out=np.full_like(chroma, np.inf), where=chroma < 0)
+    room = np.minimum(up, down)  # largest chroma scale that stays inside [0, 1]; grey: none needed
     scale = np.minimum(saturation, room.min(axis=1, keepdims=True))
     graded = np.clip(new_grey + chroma * scale, 0.0, 1.0)
     return [(r, g, b) for r, g, b in np.rint(graded * 255.0).astype(int).tolist()]
@@ -158,39 +159,56 @@ class _Palette:
     highlight: RGB = WHITE
 
     def __init__(self, content: Content, style: Style):
-        hair = np.asarray(HAIR_RGB[content.hair_colour]) / 255.0
-        eye = np.asarray(EYE_RGB[content.eye_colour]) / 255.0
-        outfit = np.asarray(OUTFIT_RGB[content.outfit]) / 255.0
-        d = style.line_darkness
-        varying = np.array(
+        sources = np.concatenate(
             [
-                np.asarray(BACKGROUND_RGB[content.background]) / 255.0,
-                outfit,
-                0.25 * outfit + 0.75,  # collar
-                hair,
-                0.72 * hair,  # hair_shadow
-                0.45 * hair + 0.55,  # hair_light
-                (1 - d) * 0.35 * hair + d * _INK,  # hair_line
-                (1 - d) * _FACE_LINE + d * _INK,  # face_line
-                0.5 * eye,  # iris_dark
-                eye,  # iris
-                0.6 * eye + 0.4,  # iris_light
-                0.1 * eye + 0.6 * _INK,  # pupil
-                (1 - d) * _GLASSES + d * _INK,  # glasses
+                [
+                    _BACKGROUND_ROWS[content.background],
+                    _OUTFIT_ROWS[content.outfit],
+                    _HAIR_ROWS[content.hair_colour],
+                    _EYE_ROWS[content.eye_colour],
+                ],
+                _CONSTANT_SOURCES,
             ]
         )
-        skin = (1 - style.skin_tone) * _SKIN_PALE + style.skin_tone * _SKIN_WARM
-        graded = _grade(np.concatenate([varying, _FIXED_COLOURS, skin]), style.saturation, style.contrast)
-        for name, rgb in zip(_VARYING_NAMES + _FIXED_NAMES + _SKIN_NAMES, graded, strict=True):
+        mixed = (_RECIPES + style.line_darkness * _RECIPES_PER_DARKNESS) @ sources
+        skin = _SKIN_PALE + style.skin_tone * (_SKIN_WARM - _SKIN_PALE)
+        graded = _grade(np.concatenate([mixed, _FIXED_COLOURS, skin]), style.saturation, style.contrast)
+        for name, rgb in zip(_RECIPE_NAMES + _FIXED_NAMES + _SKIN_NAMES, graded, strict=True):
             setattr(self, name, rgb)
         self.skin_steps: list[RGB] = [self.skin_step0, self.skin_step1, self.skin_step2, self.skin_step3]
         self.hair_back = self.hair_shadow if style.shading != "flat" else self.hair
 
 
-_VARYING_NAMES = (
-    *("background", "outfit", "collar", "hair", "hair_shadow", "hair_light", "hair_line", "face_line"),
-    *("iris_dark", "iris", "iris_light", "pupil", "glasses"),
-)
+def _rows(table: dict[str, RGB]) -> dict[str, np.ndarray]:
+    return {name: np.asarray(rgb) / 255.0 for name, rgb in table.items()}
+
+
+_BACKGROUND_ROWS, _OUTFIT_ROWS = _rows(BACKGROUND_RGB), _rows(OUTFIT_RGB)
+_HAIR_ROWS, _EYE_ROWS = _rows(HAIR_RGB), _rows(EYE_RGB)
+# Colours that depend on the content, as mixtures of 8 source colours: the content's
+# background, outfit, hair and eye colours, then ink, the face-line brown, the glasses grey
+# and white. A line moves from its own colour towards ink with the artist's line_darkness d:
+# weights = _RECIPES + d * _RECIPES_PER_DARKNESS.
+_CONSTANT_SOURCES = np.array([INK, (150, 88, 72), (70, 60, 90), WHITE]) / 255.0
+_RECIPE_TABLE: dict[str, tuple[list[float], list[float]]] = {
+    # name:          (weights at d = 0:  bg, outfit, hair, eye, ink, brown, grey, white), change per unit d
+    "background": ([1, 0, 0, 0, 0, 0, 0, 0], [0] * 8),
+    "outfit": ([0, 1, 0, 0, 0, 0, 0, 0], [0] * 8),
+    "collar": ([0, 0.25, 0, 0, 0, 0, 0, 0.75], [0] * 8),
+    "hair": ([0, 0, 1, 0, 0, 0, 0, 0], [0] * 8),
+    "hair_shadow": ([0, 0, 0.72, 0, 0, 0, 0, 0], [0] * 8),
+    "hair_light": ([0, 0, 0.45, 0, 0, 0, 0, 0.55], [0] * 8),
+    "hair_line": ([0, 0, 0.35, 0, 0, 0, 0, 0], [0, 0, -0.35, 0, 1, 0, 0, 0]),
+    "face_line": ([0, 0, 0, 0, 0, 1, 0, 0], [0, 0, 0, 0, 1, -1, 0, 0]),
+    "iris_dark": ([0, 0, 0, 0.5, 0, 0, 0, 0], [0] * 8),
+    "iris": ([0, 0, 0, 1, 0, 0, 0, 0], [0] * 8),
+    "iris_light": ([0, 0, 0, 0.6, 0, 0, 0, 0.4], [0] * 8),
+    "pupil": ([0, 0, 0, 0.1, 0.6, 0, 0, 0], [0] * 8),
+    "glasses": ([0, 0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 1, 0, -1, 0]),
+}
+_RECIPE_NAMES = tuple(_RECIPE_TABLE)
+_RECIPES = np.array([base for base, _ in _RECIPE_TABLE.values()])
+_RECIPES_PER_DARKNESS = np.array([per_d for _, per_d in _RECIPE_TABLE.values()])
 _FIXED_NAMES = ("eye_white", "mouth", "tongue", "blush_line")
 _FIXED_COLOURS = np.array([WHITE, MOUTH_RGB, TONGUE_RGB, _mix(BLUSH_RGB, MOUTH_RGB, 0.5)]) / 255.0
 # Skin colours at both ends of the artist's skin_tone: skin, its shadow, the shadow steps of
@@ -205,14 +223,12 @@ def _skin_colours(skin: RGB, shadow: RGB) -> np.ndarray:
 
 _SKIN_PALE = _skin_colours((255, 242, 236), (236, 196, 196))
 _SKIN_WARM = _skin_colours((252, 220, 196), (234, 170, 150))
-_INK = np.asarray(INK) / 255.0
-_FACE_LINE = np.array([150, 88, 72]) / 255.0
-_GLASSES = np.array([70, 60, 90]) / 255.0
 
 
 # --- geometry ---------------------------------------------------------------------------
 
-_ANGLES = np.linspace(0.0, 2.0 * np.pi, 24, endpoint=False)
+# 16 points: at 256 px an iris drawn this way is off a true ellipse by under 1/4 px.
+_ANGLES = np.linspace(0.0, 2.0 * np.pi, 16, endpoint=False)
 _UNIT_CIRCLE = np.stack([np.cos(_ANGLES), np.sin(_ANGLES)], axis=1)
 
 
@@ -268,7 +284,7 @@ class _Pen:
         self.scale = size * supersampling(size) * _FRAME_ZOOM  # unit-canvas length -> canvas px
         self.min_width = supersampling(size) * 0.8  # thinnest stroke: about 0.8 output px
         self._groups: list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]] = []
-        self._ops: list[tuple[str, int, int, int, RGB | int, float]] = []
+        self._ops: list[tuple[int, int, int, int, RGB | int, float]] = []  # kind, group, start, end, ink, width
         self.place(0.0, (0.5, 0.5), (0.0, 0.0))
 
     def place(self, tilt_deg: float, pivot: tuple[float, float], offset: tuple[float, float]) -> None:
@@ -278,53 +294,58 @@ class _Pen:
         # Shift so that the pivot moves by the offset and the frame centre lands mid-canvas.
         sx = ((pivot[0] + offset[0] - _FRAME_CENTRE[0]) * _FRAME_ZOOM + 0.5) * canvas - (pivot[0] * c - pivot[1] * s)
         sy = ((pivot[1] + offset[1] - _FRAME_CENTRE[1]) * _FRAME_ZOOM + 0.5) * canvas - (pivot[0] * s + pivot[1] * c)
-        self._groups.append((np.array([[c, s], [-s, c]]), np.array([sx, sy]), []))
+        self._points: list[np.ndarray] = []  # the current group's shapes
+        self._groups.append((np.array([[c, s], [-s, c]]), np.array([sx, sy]), self._points))
         self._count = 0  # points recorded in the current group
 
-    def _add(self, kind: str, points: np.ndarray, ink: RGB | int, width: float) -> None:
-        group = len(self._groups) - 1
-        self._groups[group][2].append(points)
-        start, self._count = self._count, self._count + len(points)
-        self._ops.append((kind, group, start, self._count, ink, width))
+    def _add(self, kind: int, points: np.ndarray, ink: RGB | int, width: float) -> None:
+        self._points.append(points)
+        start = self._count
+        self._count += len(points)
+        self._ops.append((kind, len(self._groups) - 1, 2 * start, 2 * self._count, ink, width))
 
     def fill(self, points: np.ndarray, colour: RGB, part: Part | None) -> None:
         """A filled polygon, (N, 2) unit-canvas points."""
         if not self.parts:
-            self._add("fill", points, colour, 0.0)
+            self._add(_FILL, points, colour, 0.0)
         elif part is not None:
-            self._add("fill", points, int(part), 0.0)
+            self._add(_FILL, points, int(part), 0.0)
 
     def stroke(self, points: np.ndarray, colour: RGB, width: float, part: Part | None = None) -> None:
         """A polyline of ``width`` unit-canvas units (at least ~0.8 output px)."""
         if self.parts and part is None:
             return
         px = round(max(self.min_width, width * self.scale))
-        self._add("stroke", points, int(part) if self.parts and part is not None else colour, px)
+        self._add(_STROKE, points, int(part) if self.parts and part is not None else colour, px)
 
     def dot(self, x: float, y: float, r: float, colour: RGB) -> None:
         """A small disc of radius ``r``; carries no part (glints)."""
         if not self.parts:
-            self._add("dot", np.array([[x, y]]), colour, max(r * self.scale, 0.5))
+            self._add(_DOT, np.array([[x, y]]), colour, max(r * self.scale, 0.5))
 
     def paint(self, background: RGB | int) -> Image.Image:
         """Draw the display list on a fresh canvas: RGB, or L labels in parts mode."""
         canvas = self.size * supersampling(self.size)
         image = Image.new("L" if self.parts else "RGB", (canvas, canvas), background)
         draw = ImageDraw.Draw(image)
+        polygon, line, ellipse = draw.polygon, draw.line, draw.ellipse
         flat = [
             (np.concatenate(arrays) @ matrix + shift).ravel().tolist() if arrays else []
             for matrix, shift, arrays in self._groups
         ]
         for kind, group, start, end, ink, width in self._ops:
-            xy = flat[group][2 * start : 2 * end]
-            if kind == "fill":
-                draw.polygon(xy, fill=ink)
-            elif kind == "stroke":
-                draw.line(xy, fill=ink, width=int(width), joint="curve")
+            xy = flat[group][start:end]
+            if kind == _FILL:
+                polygon(xy, ink)
+            elif kind == _STROKE:
+                line(xy, ink, int(width), "curve")
             else:
                 x, y = xy
-                draw.ellipse((x - width, y - width, x + width, y + width), fill=ink)
+                ellipse((x - width, y - width, x + width, y + width), ink)
         return image
+
+
+_FILL, _STROKE, _DOT = 0, 1, 2
 
 
 # Unit half-outlines of the face (half width 1, centre to chin 1): the forehead quarter-ellipse,
@@ -497,26 +518,30 @@ def _draw_eyes(pen: _Pen, face: _Face, style: Style, pal: _Palette) -> None:
         [[rx, ry], [0.8 * rx, 0.65 * ry], [0.55 * rx, 0.3 * ry], [style.pupil_size * rx, 0.85 * style.pupil_size * ry]]
     )
     rings = _inside_eye((_UNIT_CIRCLE[None] * radii[:, None] + centres[:, None]).reshape(-1, 2), upper, lower)
-    n = len(_UNIT_CIRCLE)
     flick = np.array([[upper[-1, 0] + 0.22 * w, upper[-1, 1] - 0.1 * h]])
     brow = _bezier((-0.45 * w, -1.55 * h), (0.05 * w, -1.95 * h), (0.55 * w, -1.45 * h - style.eye_tilt * 0.2 * h), 5)
-    white = np.concatenate([upper, lower[::-1]])
-    lash = np.concatenate([upper, flick])
+    # Every shape of the right eye in one array, mirrored for the left eye in one go.
+    shapes = [np.concatenate([upper, lower[::-1]]), rings, np.concatenate([upper, flick]), lower[3:], brow]
+    ends = np.cumsum([len(a) for a in shapes]).tolist()
+    local = np.concatenate(shapes)
+    ring = len(_UNIT_CIRCLE)
     for side in (1.0, -1.0):  # the right eye, then its mirror image on the left
-        mirror, origin = np.array([side, 1.0]), np.array([face.cx + side * face.eye_dx, face.eye_y])
-        pen.fill(white * mirror + origin, pal.eye_white, Part.EYE)
-        for k, (colour, part) in enumerate(
-            ((pal.iris_dark, Part.EYE), (pal.iris, None), (pal.iris_light, None), (pal.pupil, None))
-        ):
-            pen.fill(rings[k * n : (k + 1) * n] * mirror + origin, colour, part)
+        origin = (face.cx + side * face.eye_dx, face.eye_y)
+        eye = local * (side, 1.0) + origin
+        white, rings_here, lash, lower_lid, brow_here = np.split(eye, ends[:-1])
+        pen.fill(white, pal.eye_white, Part.EYE)
+        pen.fill(rings_here[:ring], pal.iris_dark, Part.EYE)
+        pen.fill(rings_here[ring : 2 * ring], pal.iris, None)
+        pen.fill(rings_here[2 * ring : 3 * ring], pal.iris_light, None)
+        pen.fill(rings_here[3 * ring :], pal.pupil, None)
         # One light source at the upper left of the picture: glints on the same side in both eyes.
         x, y = origin[0] - 0.35 * rx, origin[1] + cy
         pen.dot(x, y - 0.35 * ry, style.highlight_size * rx, pal.highlight)
         for k in range(1, ("one", "two", "three").index(style.highlights) + 1):
             pen.dot(x + 0.6 * rx * k, y + 0.3 * ry * k, 0.5 * style.highlight_size * rx, pal.highlight)
-        pen.stroke(lash * mirror + origin, pal.face_line, lid)
-        pen.stroke(lower[3:] * mirror + origin, pal.face_line, 0.35 * lid)
-        pen.stroke(brow * mirror + origin, pal.hair_line, 0.3 * lid)
+        pen.stroke(lash, pal.face_line, lid)
+        pen.stroke(lower_lid, pal.face_line, 0.35 * lid)
+        pen.stroke(brow_here, pal.hair_line, 0.3 * lid)
 
 
 def _draw_mouth(pen: _Pen, face: _Face, content: Content, style: Style, pal: _Palette) -> None:
