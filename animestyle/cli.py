@@ -19,23 +19,24 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from animestyle.data import AnimeFacesDataModule
 from animestyle.data.synthetic.sheet import save_contact_sheet
+from animestyle.metrics import oracle as oracle_module
 
 __all__ = ["TOOLS", "AnimeStyleCLI", "main"]
 
 
-def oracle(num_artists: int = 8, image_size: int = 32, seed: int = 0, steps: int = 1500) -> dict[str, float]:
+def oracle(
+    num_artists: int = 8, image_size: int = 32, seed: int = 0, steps: int = oracle_module.STEPS
+) -> dict[str, float]:
     """Train (first use) or load the synthetic oracle and print its held-out scores.
 
     Args:
         num_artists: artists of the synthetic data.
         image_size: image size in pixels (32 to 256).
         seed: seed of the synthetic data.
-        steps: training steps of 128 fresh renders each.
+        steps: training steps, each on a batch of fresh renders.
     """
-    from animestyle.metrics.oracle import load_oracle, oracle_path
-
-    model = load_oracle(num_artists, image_size, seed, steps=steps)
-    print(f"oracle: {oracle_path(num_artists, image_size, seed, steps)}")
+    model = oracle_module.load_oracle(num_artists, image_size, seed, steps=steps)
+    print(f"oracle: {oracle_module.oracle_path(num_artists, image_size, seed, steps)}")
     print(f"{'head':<16}{'accuracy':>10}{'chance':>10}")
     for key, value in model.metrics.items():
         if key.startswith("acc_"):
@@ -69,10 +70,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``animestyle`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in TOOLS:
-        jsonargparse.CLI(TOOLS[args[0]], args=args[1:], prog=f"animestyle {args[0]}")
+        try:
+            jsonargparse.CLI(TOOLS[args[0]], args=args[1:], prog=f"animestyle {args[0]}")
+        except ValueError as error:  # bad input: one line naming the problem, not a traceback
+            raise SystemExit(f"animestyle {args[0]}: error: {error}") from None
         return
     # LightningCLI reads sys.argv itself; giving it the same list again makes it warn.
-    subcommand_kwargs = {"default_env": True}
     AnimeStyleCLI(
         L.LightningModule,
         AnimeFacesDataModule,
@@ -81,7 +84,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser_kwargs={
             "prog": "animestyle",
             "description": _DESCRIPTION,
-            **{name: subcommand_kwargs for name in LightningCLI.subcommands()},
+            "default_env": True,
+            "env_prefix": "ANIMESTYLE",
+            # one dict each: LightningCLI writes each subcommand's description into its dict
+            **{name: {"default_env": True} for name in LightningCLI.subcommands()},
         },
         args=None if argv is None else args,
     )

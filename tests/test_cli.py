@@ -1,5 +1,6 @@
 """The `animestyle` command, run as a user runs it: in a subprocess."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +85,17 @@ def test_throughput_benchmark_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].split()[0] == "32"
+
+
+def test_environment_variables_override_the_config(tmp_path: Path) -> None:
+    config = REPO / "examples" / "synthetic" / "oracle.yaml"
+    command = [sys.executable, "-m", "animestyle.cli", "fit", "--config", str(config), "--print_config"]
+    env = {**os.environ, "ANIMESTYLE_FIT__TRAINER__MAX_STEPS": "7"}
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "max_steps: 7" in result.stdout
+
+
+def test_each_subcommand_has_its_own_help(tmp_path: Path) -> None:
+    assert "Perform one evaluation epoch over the validation set" in run("validate", "--help", cwd=tmp_path).stdout
+    assert "Runs the full optimization routine" in run("fit", "--help", cwd=tmp_path).stdout

@@ -64,10 +64,6 @@ class Categorical:
             raise ValueError(f"{self.name}={value!r} is not allowed; choose one of {list(self.choices)}")
         return str(value)
 
-    def values(self, n: int) -> list[str]:
-        """All choices (``n`` is ignored): the values a sweep over this factor visits."""
-        return list(self.choices)
-
 
 @dataclass(frozen=True)
 class Continuous:
@@ -92,10 +88,6 @@ class Continuous:
         if not isinstance(value, (int, float)) or not self.low <= float(value) <= self.high:
             raise ValueError(f"{self.name}={value!r} is outside the allowed range [{self.low}, {self.high}]")
         return float(value)
-
-    def values(self, n: int) -> list[float]:
-        """``n`` evenly spaced values from ``low`` to ``high``."""
-        return [float(v) for v in np.linspace(self.low, self.high, n)]
 
 
 Factor = Categorical | Continuous
