@@ -65,6 +65,14 @@ class AnimeStyleCLI(LightningCLI):
         parser.link_arguments("data.num_artists", "model.init_args.num_artists", apply_on="instantiate")
         parser.link_arguments("data.image_size", "model.init_args.image_size")
 
+    def instantiate_classes(self) -> None:
+        """Build data, model and trainer; a ValueError from a constructor (bad config value)
+        becomes a one-line usage error instead of a traceback."""
+        try:
+            super().instantiate_classes()
+        except ValueError as error:
+            self.parser.error(str(error))
+
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``animestyle`` console script."""

@@ -12,10 +12,12 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((REPO / "examples").rglob("*.yaml"))
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``animestyle *args`` in ``cwd``; with ``ok`` it must succeed."""
     command = [sys.executable, "-m", "animestyle.cli", *args]
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
+    if ok:
+        assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result
 
 
@@ -44,15 +46,10 @@ def test_contact_sheet_writes_a_grid(tmp_path: Path) -> None:
 
 
 def test_contact_sheet_rejects_a_bad_size(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "animestyle.cli", "contact-sheet", "--size", "8", "--out", "x.png"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run("contact-sheet", "--size", "8", "--out", "x.png", cwd=tmp_path, ok=False)
     assert result.returncode != 0
-    assert "size=8 is not supported; use an integer from 32 to 256" in result.stderr
+    assert "contact-sheet: error: size=8 is not supported; use an integer from 32 to 256" in result.stderr
+    assert "Traceback" not in result.stderr
     assert not (tmp_path / "x.png").exists()
 
 
@@ -89,13 +86,18 @@ def test_throughput_benchmark_runs(tmp_path: Path) -> None:
 
 def test_environment_variables_override_the_config(tmp_path: Path) -> None:
     config = REPO / "examples" / "synthetic" / "oracle.yaml"
-    command = [sys.executable, "-m", "animestyle.cli", "fit", "--config", str(config), "--print_config"]
     env = {**os.environ, "ANIMESTYLE_FIT__TRAINER__MAX_STEPS": "7"}
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr
-    assert "max_steps: 7" in result.stdout
+    assert "max_steps: 7" in run("fit", "--config", str(config), "--print_config", cwd=tmp_path, env=env).stdout
 
 
 def test_each_subcommand_has_its_own_help(tmp_path: Path) -> None:
     assert "Perform one evaluation epoch over the validation set" in run("validate", "--help", cwd=tmp_path).stdout
     assert "Runs the full optimization routine" in run("fit", "--help", cwd=tmp_path).stdout
+
+
+def test_a_bad_config_value_is_one_line_naming_it(tmp_path: Path) -> None:
+    config = REPO / "examples" / "synthetic" / "oracle.yaml"
+    result = run("fit", "--config", str(config), "--data.image_size", "16", cwd=tmp_path, ok=False)
+    assert result.returncode == 2
+    assert "error: image_size=16 is not supported; use an integer from 32 to 256" in result.stderr
+    assert "Traceback" not in result.stderr

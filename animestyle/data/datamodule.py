@@ -8,6 +8,7 @@ import lightning as L
 from torch.utils.data import DataLoader
 
 from animestyle.data.synthetic import SyntheticPortraits
+from animestyle.data.synthetic.portrait import check_size
 
 __all__ = ["AnimeFacesDataModule", "SyntheticSource"]
 
@@ -31,6 +32,12 @@ class SyntheticSource:
     val_size: int = 1_000
     label_by: str = "artist"
     jitter: float = 0.04
+
+    def __post_init__(self) -> None:
+        for name in ("train_size", "val_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"synthetic.{name}={value!r} must be an integer >= 1")
 
 
 class AnimeFacesDataModule(L.LightningDataModule):
@@ -58,10 +65,10 @@ class AnimeFacesDataModule(L.LightningDataModule):
         num_workers: int = 0,
     ):
         super().__init__()
-        if batch_size < 1:
-            raise ValueError(f"batch_size={batch_size!r} must be >= 1")
-        if num_workers < 0:
-            raise ValueError(f"num_workers={num_workers!r} must be >= 0")
+        image_size = check_size(image_size, "image_size")
+        for name, value, minimum in (("batch_size", batch_size, 1), ("num_workers", num_workers, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
         self.save_hyperparameters()
         source = synthetic or SyntheticSource()
 

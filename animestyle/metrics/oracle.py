@@ -26,12 +26,13 @@ from torch.utils.data import DataLoader
 
 from animestyle.cache import cache_dir
 from animestyle.data.synthetic import CONTENT_FACTORS, RENDERER_VERSION, Categorical, Continuous, SyntheticPortraits
+from animestyle.data.synthetic.portrait import check_size
 
 __all__ = ["BATCH_SIZE", "STEPS", "SyntheticOracle", "evaluate_oracle", "load_oracle", "oracle_path", "train_oracle"]
 
 # Bump when the network or its training changes: cached oracles of older versions expire.
 ORACLE_VERSION = 1
-# Default training: steps of BATCH_SIZE fresh renders (about 2 minutes at 32 px on 2 CPU cores).
+# Default training: STEPS steps of BATCH_SIZE fresh renders (3.5 minutes at 32 px on 2 CPU cores).
 STEPS, BATCH_SIZE = 600, 64
 
 _CATEGORICAL = [(j, f) for j, f in enumerate(CONTENT_FACTORS) if isinstance(f, Categorical)]
@@ -84,8 +85,9 @@ class SyntheticOracle(L.LightningModule):
         Returns: ``{"artist": (B, num_artists) logits, <factor>: (B, choices) logits, ...,
         "continuous": (B, n) predictions of the continuous factors scaled to [-1, 1]}``.
         """
-        if x.ndim != 4 or x.shape[1] != 3:
-            raise ValueError(f"x must be (B, 3, H, W); got {tuple(x.shape)}")
+        size = self.hparams["image_size"]
+        if x.ndim != 4 or x.shape[1] != 3 or x.shape[2:] != (size, size):
+            raise ValueError(f"x must be (B, 3, {size}, {size}); got {tuple(x.shape)}")
         h = self.trunk(x)
         return {name: head(h) for name, head in self.heads.items()}
 
@@ -115,6 +117,17 @@ class SyntheticOracle(L.LightningModule):
             self.log_dict(accuracy)
         return loss
 
+    def setup(self, stage: str) -> None:
+        """Refuse data whose artists the artist head cannot hold, with the reason."""
+        data = getattr(self.trainer, "datamodule", None)
+        artists = getattr(getattr(data, "train_set", None), "num_artists", None)
+        if artists is not None and artists != self.hparams["num_artists"]:
+            raise ValueError(
+                f"the oracle predicts each image's artist, but num_artists={self.hparams['num_artists']} "
+                f"while the data has {artists} artists: the DataModule's num_artists counts label classes, "
+                f"so train the oracle on artist-labelled data (data.synthetic.label_by: artist)"
+            )
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")
 
@@ -129,8 +142,13 @@ class SyntheticOracle(L.LightningModule):
 
     @torch.no_grad()
     def predict_artist(self, x: torch.Tensor) -> torch.Tensor:
-        """(B,) int64 predicted artist of images ``x`` (B, 3, H, W) in [-1, 1]."""
-        return self(x)["artist"].argmax(1)
+        """(B,) int64 predicted artist of images ``x`` (B, 3, H, W) in [-1, 1], in eval mode."""
+        was_training = self.training
+        self.eval()
+        try:
+            return self(x)["artist"].argmax(1)
+        finally:
+            self.train(was_training)
 
 
 @torch.no_grad()
@@ -175,6 +193,13 @@ def _quiet_lightning() -> Iterator[None]:
         logger.setLevel(level)
 
 
+def _check_arguments(num_artists: int, image_size: int, steps: int, batch_size: int) -> None:
+    check_size(image_size, "image_size")
+    for name, value in (("num_artists", num_artists), ("steps", steps), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}={value!r} must be an integer >= 1")
+
+
 def train_oracle(
     num_artists: int,
     image_size: int,
@@ -188,11 +213,11 @@ def train_oracle(
     """Train an oracle on ``steps * batch_size`` fresh renders of ``SyntheticPortraits(
     num_artists=num_artists, size=image_size, seed=seed)`` (train split).
 
-    The weights depend only on the arguments (not on ``num_workers``); torch's global RNG
-    state is left as it was.
+    On the CPU the weights depend only on the arguments (not on ``num_workers``); on a GPU,
+    nondeterministic kernels may change the last digits. torch's global RNG state is left as
+    it was.
     """
-    if steps < 1 or batch_size < 1:
-        raise ValueError(f"steps={steps!r} and batch_size={batch_size!r} must be >= 1")
+    _check_arguments(num_artists, image_size, steps, batch_size)
     data = SyntheticPortraits(length=steps * batch_size, num_artists=num_artists, size=image_size, seed=seed)
     workers = max(0, min(8, (os.cpu_count() or 1) - 1)) if num_workers is None else num_workers
     loader = DataLoader(data, batch_size=batch_size, num_workers=workers)
@@ -236,6 +261,7 @@ def load_oracle(
     The cache file also holds the oracle's held-out metrics (``oracle.metrics``, see
     :func:`evaluate_oracle`), measured on 2,000 renders of the test split.
     """
+    _check_arguments(num_artists, image_size, steps, BATCH_SIZE)
     path = oracle_path(num_artists, image_size, seed, steps)
     if path.exists():
         saved = torch.load(path, map_location="cpu", weights_only=True)

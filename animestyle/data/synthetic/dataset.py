@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+import operator
 from functools import cached_property
 
 import numpy as np
@@ -16,6 +18,7 @@ from animestyle.data.synthetic.factors import (
     Content,
     Style,
     attributes,
+    factor_by_name,
     jitter_style,
     sample_content,
     sample_style,
@@ -42,9 +45,15 @@ def image_to_tensor(image: Image.Image) -> torch.Tensor:
     return array.permute(2, 0, 1).float().div_(127.5).sub_(1.0)
 
 
-def _check_count(name: str, value: int, minimum: int) -> None:
-    if not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+# Seeds and indices enter numpy's SeedSequence as 32-bit words; larger ones could make two
+# different streams collide, so they are kept below 2**32.
+_LIMIT = 2**32
+
+
+def _check_count(name: str, value: int, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not minimum <= value < _LIMIT:
+        raise ValueError(f"{name}={value!r} must be an integer from {minimum} to {_LIMIT - 1}")
+    return int(value)
 
 
 class SyntheticPortraits(Dataset[dict[str, torch.Tensor]]):
@@ -52,8 +61,9 @@ class SyntheticPortraits(Dataset[dict[str, torch.Tensor]]):
 
     Item ``i`` shows content ``i`` (drawn from the content prior, independent of the artist)
     drawn by artist ``i % num_artists`` with a small per-image jitter of that artist's style.
-    It is the same image for the same ``seed`` and ``split``, whatever ``length`` or
-    ``num_artists`` is; artist ``a`` draws the same way in every split.
+    Content ``i`` depends only on ``seed``, ``split`` and ``i``; artist ``a``'s style only
+    on ``seed`` and ``a``. So item ``i`` is the same image for the same ``seed``, ``split``
+    and ``num_artists``, whatever ``length`` or the number of DataLoader workers.
 
     Args:
         length: number of items.
@@ -64,7 +74,7 @@ class SyntheticPortraits(Dataset[dict[str, torch.Tensor]]):
         label_by: which factor is the label in ``item["artist"]``: ``"artist"`` (default),
             or a categorical content factor such as ``"hair_colour"``, with the artist then
             left unlabelled (the analogue of the GADN paper's digit-labelled NIST runs).
-        jitter: per-image style jitter, as a fraction of each style factor's range.
+        jitter: per-image style jitter, as a fraction of each style factor's range (0 to 1).
 
     Items are dicts of tensors:
         ``x``: (3, size, size) float32 in [-1, 1];
@@ -86,16 +96,16 @@ class SyntheticPortraits(Dataset[dict[str, torch.Tensor]]):
         label_by: str = "artist",
         jitter: float = 0.04,
     ):
-        _check_count("length", length, 0)
-        _check_count("num_artists", num_artists, 1)
-        _check_count("seed", seed, 0)
-        check_size(size)
+        length = _check_count("length", length, 0)
+        num_artists = _check_count("num_artists", num_artists, 1)
+        seed = _check_count("seed", seed, 0)
+        size = check_size(size)
         if split not in SPLITS:
             raise ValueError(f"split={split!r} is not allowed; choose one of {list(SPLITS)}")
         if label_by not in labelable_factors():
             raise ValueError(f"label_by={label_by!r} is not allowed; choose one of {list(labelable_factors())}")
-        if not jitter >= 0:
-            raise ValueError(f"jitter={jitter!r} must be >= 0")
+        if not 0 <= jitter <= 1:  # also refuses nan
+            raise ValueError(f"jitter={jitter!r} must be a number from 0 to 1")
         self.length, self.num_artists, self.size, self.seed = length, num_artists, size, seed
         self.split, self.label_by, self.jitter = split, label_by, jitter
         self._split_id = SPLITS.index(split)
@@ -110,8 +120,8 @@ class SyntheticPortraits(Dataset[dict[str, torch.Tensor]]):
         """Names of the label classes: artists, or the choices of ``label_by``."""
         if self.label_by == "artist":
             return self.artist_names
-        factor = next(f for f in CONTENT_FACTORS if f.name == self.label_by)
-        assert isinstance(factor, Categorical)
+        factor = factor_by_name(self.label_by)
+        assert isinstance(factor, Categorical)  # labelable_factors() are categorical
         return factor.choices
 
     @property
@@ -130,9 +140,10 @@ class SyntheticPortraits(Dataset[dict[str, torch.Tensor]]):
     # --- ground truth of one item -----------------------------------------------------
 
     def _check_index(self, i: int) -> int:
+        i = operator.index(i)  # TypeError for floats and slices
         if not -self.length <= i < self.length:
             raise IndexError(f"index {i} is out of range for a dataset of length {self.length}")
-        return i % self.length if self.length else i
+        return i % self.length
 
     def content(self, i: int) -> Content:
         """What item ``i`` shows."""
@@ -150,10 +161,13 @@ class SyntheticPortraits(Dataset[dict[str, torch.Tensor]]):
         return jitter_style(self.artist_styles[i % self.num_artists], rng, self.jitter)
 
     def label(self, i: int) -> int:
-        """Class of item ``i`` under ``label_by``."""
+        """Class of item ``i`` under ``label_by`` (what ``item["artist"]`` holds)."""
+        return self._label(i, self.content(i))
+
+    def _label(self, i: int, content: Content) -> int:
         if self.label_by == "artist":
             return self.artist(i)
-        return self.class_names.index(getattr(self.content(i), self.label_by))
+        return self.class_names.index(getattr(content, self.label_by))
 
     def image(self, i: int) -> Image.Image:
         """Item ``i`` as an RGB PIL image."""
@@ -180,10 +194,9 @@ class SyntheticPortraits(Dataset[dict[str, torch.Tensor]]):
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         i = self._check_index(i)
         content, style = self.content(i), self.style(i)
-        label = self.artist(i) if self.label_by == "artist" else self.class_names.index(getattr(content, self.label_by))
         return {
             "x": image_to_tensor(render(content, style, self.size)),
-            "artist": torch.tensor(label),
+            "artist": torch.tensor(self._label(i, content)),
             "true_artist": torch.tensor(self.artist(i)),
             "attrs": torch.from_numpy(attributes(content)),
             "content": torch.from_numpy(content.to_vector()),

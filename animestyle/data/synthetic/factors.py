@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import numbers
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -57,7 +58,10 @@ class Categorical:
         return float(self.choices.index(value))
 
     def decode(self, value: float) -> str:
-        return self.choices[round(value)]
+        index = round(value)
+        if index != value or not 0 <= index < len(self.choices):
+            raise ValueError(f"{self.name}: {value!r} is not a choice index; use 0 to {len(self.choices) - 1}")
+        return self.choices[index]
 
     def validate(self, value: Any) -> str:
         if value not in self.choices:
@@ -82,12 +86,15 @@ class Continuous:
         return float(value)
 
     def decode(self, value: float) -> float:
-        return float(value)
+        return self.validate(value)
 
     def validate(self, value: Any) -> float:
-        if not isinstance(value, (int, float)) or not self.low <= float(value) <= self.high:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"{self.name}={value!r} must be a number in [{self.low}, {self.high}]")
+        # float32 vectors (to_vector) may round the range's ends by a hair: allow that.
+        if not self.low - 1e-6 <= float(value) <= self.high + 1e-6:
             raise ValueError(f"{self.name}={value!r} is outside the allowed range [{self.low}, {self.high}]")
-        return float(value)
+        return min(max(float(value), self.low), self.high)
 
 
 Factor = Categorical | Continuous
@@ -166,7 +173,7 @@ class _Factors:
 
     @classmethod
     def from_vector(cls: type[_T], vector: np.ndarray) -> _T:
-        """Inverse of :meth:`to_vector`."""
+        """Inverse of :meth:`to_vector`; ValueError for an index or value out of range."""
         if len(vector) != len(cls.FACTORS):
             raise ValueError(f"{cls.__name__} vector needs {len(cls.FACTORS)} entries, got {len(vector)}")
         return cls(**{f.name: f.decode(float(v)) for f, v in zip(cls.FACTORS, vector, strict=True)})
@@ -285,12 +292,15 @@ def attributes(content: Content) -> np.ndarray:
 def with_attribute(content: Content, attribute: str, value: bool) -> Content:
     """The content with one attribute set: the exact semantic of an attribute edit.
 
-    Binary tags flip their factor (``open_mouth`` off closes the mouth; ``long_hair`` off
-    makes it medium). A colour tag can only be switched on (``pink_hair=True``): switching a
-    colour off does not say which colour to use, so it raises ValueError.
+    Setting an attribute to the value it already has changes nothing. Otherwise binary tags
+    flip their factor (``open_mouth`` off closes the mouth; ``long_hair`` off makes it
+    medium), and a colour tag switched on sets that colour. Switching a colour off that is
+    on does not say which colour to use, so it raises ValueError.
     """
     if attribute not in ATTRIBUTE_NAMES:
         raise ValueError(f"unknown attribute {attribute!r}; allowed: {list(ATTRIBUTE_NAMES)}")
+    if attributes(content)[ATTRIBUTE_NAMES.index(attribute)] == float(value):
+        return content  # already so: nothing else may change
     yes_no = "yes" if value else "no"
     if attribute in ("blush", "glasses"):
         return content.replace(**{attribute: yes_no})

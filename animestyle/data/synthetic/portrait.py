@@ -14,6 +14,7 @@ keeps drawing cheap: about 1,600 portraits of 64 px a second on one core.
 from __future__ import annotations
 
 import math
+import numbers
 from enum import IntEnum
 
 import numpy as np
@@ -27,7 +28,7 @@ MIN_SIZE = 32
 MAX_SIZE = 256
 
 # Bump when a change to the drawing changes pixels: caches keyed on it (the oracle) expire.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2
 
 
 class Part(IntEnum):
@@ -94,10 +95,11 @@ def supersampling(size: int) -> int:
     return max(2, math.ceil(128 / size))
 
 
-def check_size(size: int) -> None:
-    """ValueError unless ``size`` is a supported image size."""
-    if not isinstance(size, int) or not MIN_SIZE <= size <= MAX_SIZE:
-        raise ValueError(f"size={size!r} is not supported; use an integer from {MIN_SIZE} to {MAX_SIZE}")
+def check_size(size: int, name: str = "size") -> int:
+    """``size`` as an int; ValueError naming ``name`` unless it is a supported image size."""
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not MIN_SIZE <= size <= MAX_SIZE:
+        raise ValueError(f"{name}={size!r} is not supported; use an integer from {MIN_SIZE} to {MAX_SIZE}")
+    return int(size)
 
 
 # --- colour -----------------------------------------------------------------------------
@@ -282,7 +284,10 @@ class _Pen:
         self.parts = parts
         self.size = size
         self.scale = size * supersampling(size) * _FRAME_ZOOM  # unit-canvas length -> canvas px
-        self.min_width = supersampling(size) * 0.8  # thinnest stroke: about 0.8 output px
+        # Line widths keep their 128 px look at smaller sizes, so an artist's line weight stays
+        # visible at 32 and 64 px instead of collapsing onto the thinnest stroke.
+        self.stroke_scale = max(size, 128) * supersampling(size) * _FRAME_ZOOM
+        self.min_width = supersampling(size) * 0.5  # thinnest stroke: half an output pixel
         self._groups: list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]] = []
         self._ops: list[tuple[int, int, int, int, RGB | int, float]] = []  # kind, group, start, end, ink, width
         self.place(0.0, (0.5, 0.5), (0.0, 0.0))
@@ -291,9 +296,10 @@ class _Pen:
         """Rotate later shapes by ``tilt_deg`` about ``pivot``, then shift them by ``offset``."""
         c, s = math.cos(math.radians(tilt_deg)) * self.scale, math.sin(math.radians(tilt_deg)) * self.scale
         canvas = self.size * supersampling(self.size)
-        # Shift so that the pivot moves by the offset and the frame centre lands mid-canvas.
-        sx = ((pivot[0] + offset[0] - _FRAME_CENTRE[0]) * _FRAME_ZOOM + 0.5) * canvas - (pivot[0] * c - pivot[1] * s)
-        sy = ((pivot[1] + offset[1] - _FRAME_CENTRE[1]) * _FRAME_ZOOM + 0.5) * canvas - (pivot[0] * s + pivot[1] * c)
+        # Shift so that the frame centre lands mid-canvas and the pivot then moves by the offset
+        # (a fraction of the picture, not of the zoomed frame).
+        sx = ((pivot[0] - _FRAME_CENTRE[0]) * _FRAME_ZOOM + 0.5 + offset[0]) * canvas - (pivot[0] * c - pivot[1] * s)
+        sy = ((pivot[1] - _FRAME_CENTRE[1]) * _FRAME_ZOOM + 0.5 + offset[1]) * canvas - (pivot[0] * s + pivot[1] * c)
         self._points: list[np.ndarray] = []  # the current group's shapes
         self._groups.append((np.array([[c, s], [-s, c]]), np.array([sx, sy]), self._points))
         self._count = 0  # points recorded in the current group
@@ -315,7 +321,7 @@ class _Pen:
         """A polyline of ``width`` unit-canvas units (at least ~0.8 output px)."""
         if self.parts and part is None:
             return
-        px = round(max(self.min_width, width * self.scale))
+        px = round(max(self.min_width, width * self.stroke_scale))
         self._add(_STROKE, points, int(part) if self.parts and part is not None else colour, px)
 
     def dot(self, x: float, y: float, r: float, colour: RGB) -> None:
@@ -508,6 +514,11 @@ def _inside_eye(points: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> np.
     return np.stack([x, np.minimum(np.maximum(points[:, 1], y_top), y_bottom)], axis=1)
 
 
+# Glints in iris radii from the iris centre: the main one upper left, then two small ones.
+_GLINTS = np.array([[-0.35, -0.35], [0.32, 0.28], [-0.12, 0.38]])
+_GLINT_SIZES = np.array([1.0, 0.5, 0.5])  # radii relative to the artist's highlight size
+
+
 def _draw_eyes(pen: _Pen, face: _Face, style: Style, pal: _Palette) -> None:
     upper, lower = _eye_outline(face, style)
     w, h = face.eye_w, face.eye_h
@@ -535,11 +546,15 @@ def _draw_eyes(pen: _Pen, face: _Face, style: Style, pal: _Palette) -> None:
         pen.fill(rings_here[ring : 2 * ring], pal.iris, None)
         pen.fill(rings_here[2 * ring : 3 * ring], pal.iris_light, None)
         pen.fill(rings_here[3 * ring :], pal.pupil, None)
-        # One light source at the upper left of the picture: glints on the same side in both eyes.
-        x, y = origin[0] - 0.35 * rx, origin[1] + cy
-        pen.dot(x, y - 0.35 * ry, style.highlight_size * rx, pal.highlight)
-        for k in range(1, ("one", "two", "three").index(style.highlights) + 1):
-            pen.dot(x + 0.6 * rx * k, y + 0.3 * ry * k, 0.5 * style.highlight_size * rx, pal.highlight)
+        # One light source at the upper left of the picture: glints on the same side in both
+        # eyes (not mirrored). Each disc's top and bottom are kept inside the eyelids.
+        count = ("one", "two", "three").index(style.highlights) + 1
+        centres = _GLINTS[:count] * (rx, ry) + (0.0, cy)
+        radii = style.highlight_size * rx * _GLINT_SIZES[:count]
+        tips = np.concatenate([centres - radii[:, None] * (0, 1), centres + radii[:, None] * (0, 1)])
+        top, bottom = np.split(_inside_eye(tips * (side, 1.0), upper, lower) * (side, 1.0) + origin, 2)
+        for (x, y0), (_, y1), r in zip(top.tolist(), bottom.tolist(), radii.tolist(), strict=True):
+            pen.dot(x, (y0 + y1) / 2, min(r, (y1 - y0) / 2), pal.highlight)
         pen.stroke(lash, pal.face_line, lid)
         pen.stroke(lower_lid, pal.face_line, 0.35 * lid)
         pen.stroke(brow_here, pal.hair_line, 0.3 * lid)
@@ -551,11 +566,14 @@ def _draw_mouth(pen: _Pen, face: _Face, content: Content, style: Style, pal: _Pa
     line = 0.0045 * style.line_width
     nose_y = face.cy + 0.4 * face.chin
     pen.stroke(np.array([[cx + 0.004, nose_y - 0.01], [cx, nose_y]]), pal.face_line, 0.6 * line)
-    if content.mouth == "closed":
-        pen.stroke(_bezier((cx - 0.7 * w, y), (cx, y - 0.006), (cx + 0.7 * w, y), 4), pal.face_line, line, Part.MOUTH)
-    elif content.mouth == "smile":
+    if content.mouth == "closed":  # a short, almost flat line
+        pen.stroke(_bezier((cx - 0.5 * w, y), (cx, y - 0.004), (cx + 0.5 * w, y), 4), pal.face_line, line, Part.MOUTH)
+    elif content.mouth == "smile":  # a wide arc with raised corners
         pen.stroke(
-            _bezier((cx - w, y - 0.012), (cx, y + 0.025), (cx + w, y - 0.012), 6), pal.face_line, line, Part.MOUTH
+            _bezier((cx - 1.2 * w, y - 0.018), (cx, y + 0.035), (cx + 1.2 * w, y - 0.018), 6),
+            pal.face_line,
+            line,
+            Part.MOUTH,
         )
     else:
         shape = np.concatenate(
@@ -681,7 +699,7 @@ def render(content: Content, style: Style, size: int = 64) -> Image.Image:
     Returns:
         An RGB ``PIL.Image`` of ``size`` x ``size``; the same arguments give the same bytes.
     """
-    check_size(size)
+    size = check_size(size)
     pal = _Palette(content, style)
     pen = _Pen(size, parts=False)
     _draw(pen, content, style, pal)
@@ -690,7 +708,7 @@ def render(content: Content, style: Style, size: int = 64) -> Image.Image:
 
 def render_parts(content: Content, style: Style, size: int = 64) -> np.ndarray:
     """Part labels of the portrait :func:`render` draws: (size, size) uint8 of :class:`Part`."""
-    check_size(size)
+    size = check_size(size)
     pen = _Pen(size, parts=True)
-    _draw(pen, content, style, _Palette(content, style))
+    _draw(pen, content, style, _Palette(content, style))  # colours are ignored in parts mode
     return np.asarray(pen.paint(int(Part.BACKGROUND)).resize((size, size), Image.Resampling.NEAREST))

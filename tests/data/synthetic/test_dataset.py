@@ -74,6 +74,20 @@ def test_content_distribution_is_the_same_for_every_artist() -> None:
         assert chi2_contingency(table).pvalue > 1e-3, factor.name
 
 
+def test_continuous_content_is_distributed_the_same_for_every_artist() -> None:
+    """Two-sample Kolmogorov-Smirnov test, artist 0 against each other artist."""
+    from scipy.stats import ks_2samp
+
+    data = SyntheticPortraits(length=2400, num_artists=4)
+    vectors = np.array([data.content(i).to_vector() for i in range(len(data))])
+    artists = np.array([data.artist(i) for i in range(len(data))])
+    for j, factor in enumerate(CONTENT_FACTORS):
+        if isinstance(factor, Categorical):
+            continue
+        for a in range(1, 4):
+            assert ks_2samp(vectors[artists == 0, j], vectors[artists == a, j]).pvalue > 1e-3, factor.name
+
+
 def test_splits_share_artists_not_images() -> None:
     train = SyntheticPortraits(length=20, num_artists=4, split="train")
     val = SyntheticPortraits(length=20, num_artists=4, split="val")
@@ -140,12 +154,15 @@ def test_content_factor_as_the_label() -> None:
     [
         ({"size": 16}, "size=16 is not supported; use an integer from 32 to 256"),
         ({"size": 512}, "size=512 is not supported"),
-        ({"length": -1}, "length=-1 must be an integer >= 0"),
-        ({"num_artists": 0}, "num_artists=0 must be an integer >= 1"),
-        ({"seed": -3}, "seed=-3 must be an integer >= 0"),
+        ({"length": -1}, "length=-1 must be an integer from 0 to"),
+        ({"num_artists": 0}, "num_artists=0 must be an integer from 1 to"),
+        ({"seed": -3}, "seed=-3 must be an integer from 0 to 4294967295"),
+        ({"seed": 2**32}, "seed=4294967296 must be an integer from 0 to 4294967295"),
+        ({"length": 2.5}, "length=2.5 must be an integer"),
         ({"split": "dev"}, r"split='dev' is not allowed; choose one of \['train', 'val', 'test'\]"),
         ({"label_by": "tilt"}, r"label_by='tilt' is not allowed; choose one of \['artist', 'hair_colour'"),
-        ({"jitter": -0.1}, "jitter=-0.1 must be >= 0"),
+        ({"jitter": -0.1}, "jitter=-0.1 must be a number from 0 to 1"),
+        ({"jitter": float("inf")}, "jitter=inf must be a number from 0 to 1"),
     ],
 )
 def test_bad_arguments_raise(kwargs: dict, message: str) -> None:
@@ -153,8 +170,23 @@ def test_bad_arguments_raise(kwargs: dict, message: str) -> None:
         SyntheticPortraits(**kwargs)
 
 
-def test_out_of_range_index() -> None:
+def test_indexing() -> None:
     data = SyntheticPortraits(length=3, num_artists=2, size=32)
     with pytest.raises(IndexError, match="index 3 is out of range for a dataset of length 3"):
         data[3]
+    with pytest.raises(IndexError, match="index -4 is out of range"):
+        data[-4]
     assert torch.equal(data[-1]["x"], data[2]["x"])
+    assert torch.equal(data[np.int64(1)]["x"], data[1]["x"])
+    with pytest.raises(TypeError):
+        data[1.0]  # type: ignore[index]
+    empty = SyntheticPortraits(length=0, num_artists=2, size=32)
+    assert len(empty) == 0
+    with pytest.raises(IndexError, match="length 0"):
+        empty[0]
+
+
+def test_numpy_integers_are_accepted() -> None:
+    data = SyntheticPortraits(length=np.int64(4), num_artists=np.int32(2), size=np.int64(32), seed=np.uint8(1))
+    assert len(data) == 4
+    assert data[0]["x"].shape == (3, 32, 32)

@@ -110,7 +110,7 @@ def test_bad_names_and_values_raise_with_the_allowed_ones() -> None:
     with pytest.raises(ValueError, match=r"unknown attribute 'wings'.*allowed"):
         with_attribute(content, "wings", True)
     with pytest.raises(ValueError, match="cannot switch 'pink_hair' off"):
-        with_attribute(content, "pink_hair", False)
+        with_attribute(content.replace(hair_colour="pink"), "pink_hair", False)
     with pytest.raises(ValueError, match="has no factor 'wings'; allowed"):
         content.replace(wings=1)
     with pytest.raises(ValueError, match=r"hair_colour='teal' is not allowed; choose one of \['black'"):
@@ -120,3 +120,56 @@ def test_bad_names_and_values_raise_with_the_allowed_ones() -> None:
     with pytest.raises(ValueError, match="unknown factor 'wings'; allowed"):
         factor_by_name("wings")
     assert factor_by_name("shading").name == "shading"
+
+
+def _same_factor(attribute: str) -> set[str]:
+    """Attributes derived from the same content factor as ``attribute``."""
+    groups = [{"open_mouth", "smile"}, {"short_hair", "long_hair"}, {"blush"}, {"glasses"}]
+    groups += [
+        {a for a in ATTRIBUTE_NAMES if a.endswith(suffix)} - {"short_hair", "long_hair"}
+        for suffix in ("_hair", "_eyes")
+    ]
+    return next(group for group in groups if attribute in group)
+
+
+@pytest.mark.parametrize("attribute", ATTRIBUTE_NAMES)
+def test_an_edit_changes_only_attributes_of_the_same_factor(attribute: str) -> None:
+    """Setting an attribute sets it, may change only attributes of the same factor (one mouth
+    is closed, smiling or open), and changes nothing when it already has the value."""
+    rng = np.random.default_rng(7)
+    index = ATTRIBUTE_NAMES.index(attribute)
+    is_colour = len(_same_factor(attribute)) > 2
+    for _ in range(40):
+        content = sample_content(rng)
+        before = attributes(content)
+        for value in (True, False):
+            if before[index] == value:
+                assert with_attribute(content, attribute, value) is content
+            elif is_colour and not value:
+                with pytest.raises(ValueError, match="cannot switch"):
+                    with_attribute(content, attribute, value)
+            else:
+                after = attributes(with_attribute(content, attribute, value))
+                changed = {ATTRIBUTE_NAMES[k] for k in np.flatnonzero(after != before)}
+                assert attribute in changed
+                assert changed <= _same_factor(attribute), (attribute, value, changed)
+
+
+def test_from_vector_checks_values() -> None:
+    vector = sample_content(np.random.default_rng(8)).to_vector()
+    bad_index = vector.copy()
+    bad_index[0] = 99
+    with pytest.raises(ValueError, match=r"hair_colour: 99\.0 is not a choice index; use 0 to 8"):
+        Content.from_vector(bad_index)
+    bad_value = vector.copy()
+    bad_value[9] = 500
+    with pytest.raises(ValueError, match=r"tilt=500.0 is outside the allowed range \[-12.0, 12.0\]"):
+        Content.from_vector(bad_value)
+
+
+def test_numpy_numbers_are_accepted_and_bools_are_not() -> None:
+    content = sample_content(np.random.default_rng(9))
+    assert content.replace(tilt=np.float32(3.5)).tilt == pytest.approx(3.5)
+    assert content.replace(tilt=content.to_vector()[9]).tilt == pytest.approx(content.tilt, abs=1e-5)
+    with pytest.raises(ValueError, match="tilt=True must be a number"):
+        content.replace(tilt=True)

@@ -54,21 +54,55 @@ def test_edges_are_anti_aliased(content: Content, style: Style) -> None:
     assert (counts <= 2).sum() >= 40
 
 
-def _two_values(factor: Factor) -> tuple[object, object]:
-    if isinstance(factor, Categorical):
-        return factor.choices[0], factor.choices[-1]
-    return factor.low, factor.high
+def _changed_pixels(first: tuple[Content, Style], second: tuple[Content, Style], size: int) -> int:
+    a, b = (_pixels(render(c, s, size)) for c, s in (first, second))
+    return int((np.abs(a - b).max(axis=2) > 24).sum())
 
 
+def _varied(content: Content, style: Style, factor: Factor, value: object) -> tuple[Content, Style]:
+    if factor in CONTENT_FACTORS:
+        return content.replace(**{factor.name: value}), style
+    return content, style.replace(**{factor.name: value})
+
+
+_MIN_CHANGED = {32: 1, 64: 4, 256: 16}
+
+
+@pytest.mark.parametrize("size", [32, 64, 256])
 @pytest.mark.parametrize("factor", CONTENT_FACTORS + STYLE_FACTORS, ids=lambda f: f.name)
-def test_each_factor_changes_the_picture_when_varied_alone(content: Content, style: Style, factor: Factor) -> None:
-    low, high = _two_values(factor)
-    target = content if factor in CONTENT_FACTORS else style
-    a, b = (target.replace(**{factor.name: v}) for v in (low, high))
-    pair = [(a, style), (b, style)] if factor in CONTENT_FACTORS else [(content, a), (content, b)]
-    first, second = (_pixels(render(c, s, 128)) for c, s in pair)
-    changed = (np.abs(first - second).max(axis=2) > 24).sum()
-    assert changed >= 16, f"{factor.name}: {low!r} and {high!r} differ on only {changed} pixels"
+def test_each_factor_changes_the_picture_when_varied_alone(
+    content: Content, style: Style, factor: Factor, size: int
+) -> None:
+    """Its two extremes (first and last choice, or low and high end) differ at every size."""
+    low, high = (
+        (factor.choices[0], factor.choices[-1]) if isinstance(factor, Categorical) else (factor.low, factor.high)
+    )
+    changed = _changed_pixels(_varied(content, style, factor, low), _varied(content, style, factor, high), size)
+    assert changed >= _MIN_CHANGED[size], f"{factor.name}: {low!r} and {high!r} differ on {changed} pixels"
+
+
+@pytest.mark.parametrize(
+    "factor", [f for f in CONTENT_FACTORS + STYLE_FACTORS if isinstance(f, Categorical)], ids=lambda f: f.name
+)
+def test_every_choice_of_a_categorical_factor_looks_different_at_64_px(
+    content: Content, style: Style, factor: Categorical
+) -> None:
+    for before, after in zip(factor.choices, factor.choices[1:], strict=False):
+        changed = _changed_pixels(_varied(content, style, factor, before), _varied(content, style, factor, after), 64)
+        assert changed >= 4, f"{factor.name}: {before!r} and {after!r} differ on {changed} pixels"
+
+
+def test_glints_stay_inside_the_eyes() -> None:
+    """The extra glints of "three" highlights land on the eyes, never on the skin around them."""
+    rng = np.random.default_rng(16)
+    for _ in range(20):
+        content, style = sample_content(rng), sample_style(rng)
+        one, three = (style.replace(highlights=h) for h in ("one", "three"))
+        changed = (np.abs(_pixels(render(content, three, 256)) - _pixels(render(content, one, 256))).max(axis=2)) > 0
+        eyes = render_parts(content, three, 256) == Part.EYE
+        near_eyes = eyes | np.roll(eyes, 1, 0) | np.roll(eyes, -1, 0) | np.roll(eyes, 1, 1) | np.roll(eyes, -1, 1)
+        assert changed.any()
+        assert not (changed & ~near_eyes).any()
 
 
 def _hue(pixels: np.ndarray) -> float:
