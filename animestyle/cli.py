@@ -4,7 +4,8 @@
 any LightningModule by ``class_path`` (the methods, or the synthetic oracle), ``data`` is
 :class:`~animestyle.data.AnimeFacesDataModule`, and the data's ``num_artists`` and
 ``image_size`` are linked into the model. Tools that train nothing are subcommands of their
-own, parsed from their function signatures: ``animestyle contact-sheet``, ``animestyle oracle``.
+own, parsed from their function signatures: ``animestyle prepare``, ``animestyle contact-sheet``,
+``animestyle oracle``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import lightning as L
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from animestyle.data import AnimeFacesDataModule
+from animestyle.data.prepare import prepare
 from animestyle.data.synthetic.sheet import save_contact_sheet
 from animestyle.metrics import oracle as oracle_module
 
@@ -49,7 +51,7 @@ def oracle(
 
 
 # Subcommands that are plain functions; each one's signature is its flags, its docstring its help.
-TOOLS: dict[str, Callable[..., Any]] = {"contact-sheet": save_contact_sheet, "oracle": oracle}
+TOOLS: dict[str, Callable[..., Any]] = {"prepare": prepare, "contact-sheet": save_contact_sheet, "oracle": oracle}
 
 _DESCRIPTION = (
     "animestyle: style and content of anime illustrations. Train with "

@@ -101,3 +101,37 @@ def test_a_bad_config_value_is_one_line_naming_it(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "error: image_size=16 is not supported; use an integer from 32 to 256" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("script", "arguments", "last_words"),
+    [
+        ("dataloader_throughput.py", ["--count", "40", "--batch-size", "8", "--epochs", "1"], "images/s"),
+        ("prepare_throughput.py", ["--count", "4", "--workers", "1"], "4"),
+    ],
+)
+def test_data_benchmarks_run(script: str, arguments: list[str], last_words: str, tmp_path: Path) -> None:
+    command = [sys.executable, str(REPO / "examples" / "benchmarks" / script), *arguments]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1].endswith(last_words)
+
+
+def test_danbooru_subset_example(tmp_path: Path) -> None:
+    import json
+
+    posts = [{"id": k, "rating": "s", "tag_string_artist": "big"} for k in range(6)]
+    posts += [{"id": 10 + k, "rating": "s", "tag_string_artist": "small"} for k in range(2)]
+    posts += [
+        {"id": 20, "rating": "e", "tag_string_artist": "big"},
+        {"id": 21, "rating": "s", "tag_string_artist": "big small"},
+    ]
+    (tmp_path / "posts.jsonl").write_text("".join(json.dumps(p) + "\n" for p in posts) + "broken line\n")
+    script = REPO / "examples" / "danbooru_subset.py"
+    command = [sys.executable, str(script), "posts.jsonl", "subset.jsonl", "--min-posts", "3", "--ratings", "s"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "6 posts by 1 artists" in result.stdout
+    assert "1 unreadable lines skipped" in result.stdout
+    kept = [json.loads(line)["id"] for line in (tmp_path / "subset.jsonl").read_text().splitlines()]
+    assert kept == [0, 1, 2, 3, 4, 5]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import lightning as L
-from torch.utils.data import DataLoader
+import torch
+from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
-from animestyle.data.synthetic import SyntheticPortraits
+from animestyle.data.augment import Albumentations, build_albumentations, reseed_worker
+from animestyle.data.colour import lab_to_rgb, rgb_to_lab
+from animestyle.data.crops import CropDataset, folder_rows
+from animestyle.data.manifest import ManifestRow, read_manifest
+from animestyle.data.synthetic import ATTRIBUTE_NAMES, SyntheticPortraits
 from animestyle.data.synthetic.portrait import check_size
 
 __all__ = ["AnimeFacesDataModule", "SyntheticSource"]
@@ -40,78 +47,203 @@ class SyntheticSource:
                 raise ValueError(f"synthetic.{name}={value!r} must be an integer >= 1")
 
 
+class _Adapted(Dataset[dict[str, torch.Tensor]]):
+    """Synthetic items in the layout of the DataModule's datasets: ``x`` (4, H, W) uint8 RGBA
+    (opaque), and the chosen attribute columns."""
+
+    def __init__(self, dataset: SyntheticPortraits, attributes: list[int]):
+        self.dataset, self.attributes = dataset, attributes
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        item = self.dataset[i]
+        rgb = ((item["x"] + 1) * 127.5).round().to(torch.uint8)  # exactly the rendered bytes
+        item["x"] = torch.cat([rgb, torch.full_like(rgb[:1], 255)])
+        item["attrs"] = item["attrs"][self.attributes]
+        return item
+
+
 class AnimeFacesDataModule(L.LightningDataModule):
     """Face crops with artist labels and attributes, batched for every method.
 
-    Batches are dicts: ``x`` (B, 3, H, W) in [-1, 1], ``artist`` (B,) int64 labels,
-    ``attrs`` (B, K) float32 in {0, 1}; the synthetic source adds its ground truth
-    (``true_artist``, ``content``, ``style``, ``index``).
+    One source: a ``manifest`` made by ``animestyle prepare``, a ``folder`` with one folder of
+    crops per artist, or the built-in ``synthetic`` portraits (the default).
+
+    Batches, as a LightningModule receives them: ``x`` (B, 3, H, W) float32 in [-1, 1] (colour
+    zeroed where a crop is transparent), or (B, 4, H, W) with ``channels="rgba"``, the 4th
+    channel alpha in [0, 1]; ``artist`` (B,) int64 label; ``attrs`` (B, K) float32 in {0, 1},
+    one column per name in ``attribute_names``; ``index`` (B,). The synthetic source adds its
+    ground truth (``true_artist``, ``content``, ``style``). With ``colour_space="lab"`` the
+    colour channels are scaled Lab; :meth:`to_display` turns them back into RGB.
+
+    The DataLoaders themselves deliver ``x`` as (B, 4, H, W) uint8 RGBA, a quarter of the bytes
+    to decode, copy and move; :meth:`on_after_batch_transfer` makes the floats on the device.
+    Lightning calls it in every loop; call it yourself when iterating the loaders by hand.
 
     ``num_artists``, ``artist_names`` and ``attribute_names`` are set by ``__init__`` so that
     LightningCLI can link them into a model.
 
     Args:
-        synthetic: the built-in synthetic portraits (the default source).
-        image_size: image width and height in pixels.
+        manifest: a ``manifest.csv`` written by ``animestyle prepare`` (train/val from its
+            ``split`` column).
+        folder: a folder of ``<artist>/<crop>.png``; each artist's val share is chosen by
+            ``val_fraction`` and ``min_val``.
+        synthetic: the built-in synthetic portraits.
+        image_size: side of the images in pixels (crops are resized on loading).
+        channels: ``"rgb"``, or ``"rgba"`` for alpha as a 4th channel (GADN's alpha-weighted
+            losses).
+        colour_space: ``"rgb"`` or ``"lab"``.
+        attributes: tag names that become ``attrs`` columns (default: none for crops, every
+            synthetic attribute for the synthetic source).
+        balanced: sample training images so that every artist is drawn equally often.
+        augment: albumentations steps for training images, e.g.
+            ``[{"name": "HorizontalFlip", "p": 0.5}]``.
         batch_size: images per batch on each device.
         num_workers: DataLoader worker processes.
+        val_fraction: folder source: share of each artist's crops held out ...
+        min_val: ... but at least this many.
     """
 
     def __init__(
         self,
+        manifest: str | None = None,
+        folder: str | None = None,
         synthetic: SyntheticSource | None = None,
         image_size: int = 64,
+        channels: Literal["rgb", "rgba"] = "rgb",
+        colour_space: Literal["rgb", "lab"] = "rgb",
+        attributes: list[str] | None = None,
+        balanced: bool = False,
+        augment: list[dict[str, Any]] | None = None,
         batch_size: int = 32,
         num_workers: int = 0,
+        val_fraction: float = 0.1,
+        min_val: int = 5,
     ):
         super().__init__()
         image_size = check_size(image_size, "image_size")
         for name, value, minimum in (("batch_size", batch_size, 1), ("num_workers", num_workers, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+        if channels not in ("rgb", "rgba"):
+            raise ValueError(f"channels={channels!r} is not allowed; choose 'rgb' or 'rgba'")
+        if colour_space not in ("rgb", "lab"):
+            raise ValueError(f"colour_space={colour_space!r} is not allowed; choose 'rgb' or 'lab'")
+        given = [
+            name for name, value in (("manifest", manifest), ("folder", folder), ("synthetic", synthetic)) if value
+        ]
+        if len(given) > 1:
+            raise ValueError(f"give one data source, not {' and '.join(given)}")
         self.save_hyperparameters()
-        source = synthetic or SyntheticSource()
+        self.batch_size, self.num_workers, self.balanced = batch_size, num_workers, balanced
+        self.colour_space = colour_space
+        self.rgba = channels == "rgba"
+        self.train_set: Dataset[dict[str, torch.Tensor]]
+        self.val_set: Dataset[dict[str, torch.Tensor]]
+        rows: list[ManifestRow] | None = None
+        self.portraits: SyntheticPortraits | None = None  # the synthetic training set, if that is the source
+        if manifest or folder:
+            rows = read_manifest(manifest) if manifest else folder_rows(folder or "", val_fraction, min_val)
+            self._artist_names = tuple(sorted({row.artist for row in rows}))
+            self._attribute_names = tuple(attributes or ())
+            self.train_set, self.val_set = (
+                CropDataset(
+                    [r for r in rows if r.split == split], self._artist_names, self._attribute_names, image_size
+                )
+                for split in ("train", "val")
+            )
+        else:
+            self._synthetic(synthetic or SyntheticSource(), image_size, attributes)
+        self._labels = self._train_labels(rows)
+        if augment:
+            self.train_set = Albumentations(self.train_set, build_albumentations(augment))
 
-        def portraits(split: str, length: int) -> SyntheticPortraits:
-            return SyntheticPortraits(
+    def _synthetic(self, source: SyntheticSource, size: int, attributes: list[str] | None) -> None:
+        chosen = list(ATTRIBUTE_NAMES if attributes is None else attributes)
+        unknown = [name for name in chosen if name not in ATTRIBUTE_NAMES]
+        if unknown:
+            raise ValueError(f"attributes {unknown} are not synthetic attributes; choose from {list(ATTRIBUTE_NAMES)}")
+        columns = [ATTRIBUTE_NAMES.index(name) for name in chosen]
+        sets = {}
+        for split, length in (("train", source.train_size), ("val", source.val_size)):
+            portraits = SyntheticPortraits(
                 length=length,
                 num_artists=source.num_artists,
-                size=image_size,
+                size=size,
                 seed=source.seed,
                 split=split,
                 label_by=source.label_by,
                 jitter=source.jitter,
             )
+            sets[split] = portraits
+        self.portraits = sets["train"]
+        self._artist_names, self._attribute_names = sets["train"].class_names, tuple(chosen)
+        self.train_set, self.val_set = (_Adapted(sets[s], columns) for s in ("train", "val"))
 
-        self.train_set = portraits("train", source.train_size)
-        self.val_set = portraits("val", source.val_size)
-        self.batch_size, self.num_workers = batch_size, num_workers
+    def _train_labels(self, rows: list[ManifestRow] | None) -> list[int] | None:
+        """Training labels, for the balanced sampler (None when not needed)."""
+        if not self.balanced:
+            return None
+        if rows is not None:
+            return [self._artist_names.index(r.artist) for r in rows if r.split == "train"]
+        assert self.portraits is not None
+        return [self.portraits.label(i) for i in range(len(self.portraits))]
 
     @property
     def num_artists(self) -> int:
-        """Number of label classes (artists, or the values of the labelled factor)."""
-        return self.train_set.num_classes
+        """Number of label classes (artists, or the values of a synthetic labelled factor)."""
+        return len(self._artist_names)
 
     @property
     def artist_names(self) -> tuple[str, ...]:
-        return self.train_set.class_names
+        """Name of each label class; ``artist`` holds indices into it."""
+        return self._artist_names
 
     @property
     def attribute_names(self) -> tuple[str, ...]:
-        return self.train_set.attribute_names
+        """Name of each ``attrs`` column."""
+        return self._attribute_names
 
-    def _loader(self, dataset: SyntheticPortraits, shuffle: bool) -> DataLoader:
+    def train_dataloader(self) -> DataLoader:
+        sampler = None
+        if self._labels is not None:
+            counts = Counter(self._labels)
+            weights = [1.0 / counts[label] for label in self._labels]
+            sampler = WeightedRandomSampler(weights, num_samples=len(self._labels), replacement=True)
+        return self._loader(self.train_set, shuffle=sampler is None, sampler=sampler)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, shuffle=False)
+
+    def _loader(self, dataset: Dataset, shuffle: bool, sampler: WeightedRandomSampler | None = None) -> DataLoader:
+        training = shuffle or sampler is not None
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
             shuffle=shuffle,
-            drop_last=shuffle and len(dataset) >= self.batch_size,
+            sampler=sampler,
+            drop_last=training and len(dataset) >= self.batch_size,  # type: ignore[arg-type]
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
+            worker_init_fn=reseed_worker,
+            pin_memory=torch.cuda.is_available(),
         )
 
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=True)
+    def on_after_batch_transfer(self, batch: dict[str, torch.Tensor], dataloader_idx: int) -> dict[str, torch.Tensor]:
+        """On the device: uint8 RGBA ``x`` -> floats (colour in [-1, 1], zeroed where
+        transparent; alpha in [0, 1] kept for ``channels="rgba"``), then Lab if asked."""
+        batch = dict(batch)
+        pixels = batch["x"].float()
+        alpha = pixels[:, 3:] / 255
+        colour = (pixels[:, :3] / 127.5 - 1) * alpha
+        if self.colour_space == "lab":
+            colour = rgb_to_lab(colour)
+        batch["x"] = torch.cat([colour, alpha], dim=1) if self.rgba else colour
+        return batch
 
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, shuffle=False)
+    def to_display(self, x: torch.Tensor) -> torch.Tensor:
+        """Batch images (B, C, H, W) in this module's colour space -> RGB (B, 3, H, W) in
+        [-1, 1], for pictures and metrics."""
+        return lab_to_rgb(x[:, :3]) if self.colour_space == "lab" else x[:, :3]

@@ -32,7 +32,7 @@ __all__ = ["BATCH_SIZE", "STEPS", "SyntheticOracle", "evaluate_oracle", "load_or
 
 # Bump when the network or its training changes: cached oracles of older versions expire.
 ORACLE_VERSION = 1
-# Default training: STEPS steps of BATCH_SIZE fresh renders (3.5 minutes at 32 px on 2 CPU cores).
+# Default training: STEPS steps of BATCH_SIZE fresh renders (2 min 11 s at 32 px on 2 CPU cores).
 STEPS, BATCH_SIZE = 600, 64
 
 _CATEGORICAL = [(j, f) for j, f in enumerate(CONTENT_FACTORS) if isinstance(f, Categorical)]
@@ -119,8 +119,8 @@ class SyntheticOracle(L.LightningModule):
 
     def setup(self, stage: str) -> None:
         """Refuse data whose artists the artist head cannot hold, with the reason."""
-        data = getattr(self.trainer, "datamodule", None)
-        artists = getattr(getattr(data, "train_set", None), "num_artists", None)
+        portraits = getattr(getattr(self.trainer, "datamodule", None), "portraits", None)
+        artists = getattr(portraits, "num_artists", None)
         if artists is not None and artists != self.hparams["num_artists"]:
             raise ValueError(
                 f"the oracle predicts each image's artist, but num_artists={self.hparams['num_artists']} "

@@ -89,7 +89,7 @@ def test_refuses_data_whose_label_is_not_the_artist() -> None:
     from animestyle.data import AnimeFacesDataModule, SyntheticSource
 
     data = AnimeFacesDataModule(
-        SyntheticSource(num_artists=5, label_by="mouth", train_size=8, val_size=8), image_size=32
+        synthetic=SyntheticSource(num_artists=5, label_by="mouth", train_size=8, val_size=8), image_size=32
     )
     oracle = SyntheticOracle(num_artists=data.num_artists, image_size=32)
     trainer = L.Trainer(fast_dev_run=True, logger=False, enable_progress_bar=False, enable_model_summary=False)
