@@ -10,6 +10,7 @@ own, parsed from their function signatures: ``animestyle prepare``, ``animestyle
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,7 +20,7 @@ import lightning as L
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from animestyle.data import AnimeFacesDataModule
-from animestyle.data.prepare import prepare
+from animestyle.data.prepare import PrepareReport, prepare
 from animestyle.data.synthetic.sheet import save_contact_sheet
 from animestyle.metrics import oracle as oracle_module
 
@@ -50,8 +51,16 @@ def oracle(
     return model.metrics
 
 
+@functools.wraps(prepare)
+def _prepare(*args: Any, **kwargs: Any) -> PrepareReport:
+    report = prepare(*args, **kwargs)
+    if report.interrupted:
+        raise SystemExit(130)  # the shell's code for Ctrl-C: the run is not complete
+    return report
+
+
 # Subcommands that are plain functions; each one's signature is its flags, its docstring its help.
-TOOLS: dict[str, Callable[..., Any]] = {"prepare": prepare, "contact-sheet": save_contact_sheet, "oracle": oracle}
+TOOLS: dict[str, Callable[..., Any]] = {"prepare": _prepare, "contact-sheet": save_contact_sheet, "oracle": oracle}
 
 _DESCRIPTION = (
     "animestyle: style and content of anime illustrations. Train with "
@@ -82,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args and args[0] in TOOLS:
         try:
             jsonargparse.CLI(TOOLS[args[0]], args=args[1:], prog=f"animestyle {args[0]}")
-        except ValueError as error:  # bad input: one line naming the problem, not a traceback
+        except (ValueError, RuntimeError) as error:  # bad input or setup: one line naming it, not a traceback
             raise SystemExit(f"animestyle {args[0]}: error: {error}") from None
         return
     # LightningCLI reads sys.argv itself; giving it the same list again makes it warn.

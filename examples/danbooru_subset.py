@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 from animestyle.data.prepare.sources import danbooru_tags
@@ -29,24 +30,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ratings", nargs="*", default=None, help="ratings to keep, e.g. g s (default: all)")
     args = parser.parse_args(argv)
 
-    posts, broken = [], 0
-    with args.metadata.open(encoding="utf-8") as lines:
-        for line in lines:
-            try:
-                post = json.loads(line)
-            except json.JSONDecodeError:
-                broken += 1
-                continue
-            if args.ratings and post.get("rating") not in args.ratings:
-                continue
-            artists, _ = danbooru_tags(post)
-            if len(artists) == 1:
-                posts.append((artists[0], line))
-    counts = Counter(artist for artist, _ in posts)
+    def single_artist_posts() -> Iterator[tuple[str, str]]:
+        """(artist, line) of every kept post; two passes over the file keep memory flat."""
+        with args.metadata.open(encoding="utf-8") as lines:
+            for line in lines:
+                try:
+                    post = json.loads(line)
+                    if args.ratings and post.get("rating") not in args.ratings:
+                        continue
+                    artists, _ = danbooru_tags(post)
+                except (json.JSONDecodeError, AttributeError, TypeError, ValueError):
+                    broken[0] += 1
+                    continue
+                if len(artists) == 1:
+                    yield artists[0], line if line.endswith("\n") else line + "\n"
+
+    broken = [0]
+    counts = Counter(artist for artist, _ in single_artist_posts())
     chosen = {a for a, n in counts.most_common(args.artists) if n >= args.min_posts}
-    kept = [line for artist, line in posts if artist in chosen]
-    args.out.write_text("".join(line if line.endswith("\n") else line + "\n" for line in kept), encoding="utf-8")
-    print(f"{len(kept):,} posts by {len(chosen):,} artists -> {args.out} ({broken:,} unreadable lines skipped)")
+    broken[0], kept = 0, 0
+    with args.out.open("w", encoding="utf-8") as out:
+        for artist, line in single_artist_posts():
+            if artist in chosen:
+                out.write(line)
+                kept += 1
+    print(f"{kept:,} posts by {len(chosen):,} artists -> {args.out} ({broken[0]:,} unreadable lines skipped)")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ learns to tell them apart by augmentation.
 
 from __future__ import annotations
 
+import inspect
 import os
 from typing import Any
 
@@ -29,7 +30,9 @@ def build_albumentations(steps: list[dict[str, Any]]) -> Any:
     """An ``albumentations.Compose`` from a list like ``[{"name": "HorizontalFlip", "p": 0.5}]``.
 
     Each dict names an albumentations transform and gives its arguments; ValueError names an
-    unknown transform.
+    unknown transform. Alpha travels as a mask, which albumentations resamples with nearest
+    neighbours unless told otherwise: transforms that resample take bilinear
+    ``mask_interpolation`` here (unless given), so alpha edges match colour edges.
     """
     os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no network check at import
     import albumentations as A
@@ -41,6 +44,8 @@ def build_albumentations(steps: list[dict[str, Any]]) -> Any:
         transform = getattr(A, str(name), None)
         if not isinstance(transform, type):
             raise ValueError(f"augment[{k}]: {name!r} is not an albumentations transform (e.g. 'HorizontalFlip')")
+        if "mask_interpolation" in inspect.signature(transform).parameters:
+            arguments.setdefault("mask_interpolation", 1)  # cv2.INTER_LINEAR
         transforms.append(transform(**arguments))
     return A.Compose(transforms)
 

@@ -187,7 +187,8 @@ class AnimeFacesDataModule(L.LightningDataModule):
         if not self.balanced:
             return None
         if rows is not None:
-            return [self._artist_names.index(r.artist) for r in rows if r.split == "train"]
+            ids = {name: k for k, name in enumerate(self._artist_names)}
+            return [ids[r.artist] for r in rows if r.split == "train"]
         assert self.portraits is not None
         return [self.portraits.label(i) for i in range(len(self.portraits))]
 
@@ -237,9 +238,10 @@ class AnimeFacesDataModule(L.LightningDataModule):
         batch = dict(batch)
         pixels = batch["x"].float()
         alpha = pixels[:, 3:] / 255
-        colour = (pixels[:, :3] / 127.5 - 1) * alpha
+        colour = pixels[:, :3] / 127.5 - 1
         if self.colour_space == "lab":
             colour = rgb_to_lab(colour)
+        colour = colour * alpha  # zero (mid grey in RGB, in Lab) where transparent
         batch["x"] = torch.cat([colour, alpha], dim=1) if self.rgba else colour
         return batch
 

@@ -80,3 +80,11 @@ def test_paired_augment_parameter_ranges() -> None:
     assert params["scale"].max() <= 1.25
     with pytest.raises(ValueError, match="must have the same shape"):
         augment(torch.zeros(1, 3, 8, 8), torch.zeros(2, 3, 8, 8))
+
+
+def test_alpha_is_resampled_smoothly_like_colour() -> None:
+    x = torch.zeros(4, 32, 32, dtype=torch.uint8)
+    x[:, 8:24, 8:24] = 255
+    rotated = Albumentations([{"x": x}], build_albumentations([{"name": "Rotate", "limit": (30, 30), "p": 1.0}]))[0]
+    alpha = rotated["x"][3]
+    assert ((alpha > 0) & (alpha < 255)).any()  # soft edges, not nearest-neighbour steps

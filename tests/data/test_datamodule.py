@@ -134,7 +134,9 @@ def test_lab_batches_round_trip_to_rgb(tmp_path: Path) -> None:
     as_rgb = rgb.on_after_batch_transfer(raw, 0)["x"]
     as_lab = lab.on_after_batch_transfer(raw, 0)["x"]
     assert not torch.allclose(as_lab, as_rgb)
-    assert (lab.to_display(as_lab) - as_rgb).abs().max() < 1e-3
+    opaque = raw["x"][:, 3:] == 255
+    assert ((lab.to_display(as_lab) - as_rgb).abs() * opaque).max() < 1e-3
+    assert (as_lab * ~opaque == 0).all()  # transparent pixels are zero in Lab too
 
 
 def test_balanced_sampling_draws_every_artist_about_equally(tmp_path: Path) -> None:

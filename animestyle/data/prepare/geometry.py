@@ -1,7 +1,8 @@
 """Upright square face crops with transparent outside pixels (the GADN papers' crops).
 
 A crop is placed by the two eyes: the line between them is turned horizontal, the square is
-centred just above their midpoint, and its side is a multiple of the detected face width.
+centred on their midpoint (or moved up the face by ``lift``), and its side is a multiple of
+the detected face width.
 Pixels of the square that fall outside the source picture get alpha 0.
 
 Coordinates are continuous pixel coordinates: pixel (i, j) covers [i, i+1) x [j, j+1).
@@ -78,11 +79,18 @@ def upright_crop(image: Image.Image, box: CropBox, size: int) -> Image.Image:
     """
     if size < 1:
         raise ValueError(f"size={size!r} must be >= 1")
-    source = image.convert("RGBA").convert("RGBa")
+    # Only the picture under the (turned) square matters: convert just that region.
+    reach = box.side * math.sqrt(0.5) + 2
+    left, top = max(0, math.floor(box.centre[0] - reach)), max(0, math.floor(box.centre[1] - reach))
+    right = min(image.width, math.ceil(box.centre[0] + reach))
+    bottom = min(image.height, math.ceil(box.centre[1] + reach))
+    if right <= left or bottom <= top:  # the square misses the picture entirely
+        return Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    source = image.crop((left, top, right, bottom)).convert("RGBA").convert("RGBa")
     work = max(size, math.ceil(box.side))  # sample at least at the square's own resolution
     k = box.side / work  # source pixels per working pixel
     c, s = math.cos(box.angle), math.sin(box.angle)
-    cx, cy = box.centre
+    cx, cy = box.centre[0] - left, box.centre[1] - top
     half = work / 2
     # Working pixel (X, Y) -> source (cx, cy) + k * ((X - half) * (c, s) + (Y - half) * (-s, c)).
     affine = (k * c, -k * s, cx - k * half * (c - s), k * s, k * c, cy - k * half * (s + c))

@@ -53,22 +53,25 @@ class Record:
 
 
 def danbooru_tags(post: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(artist tags, general tags) of a Danbooru post in either JSON form."""
+    """(artist tags, general tags) of a Danbooru post in either JSON form; ValueError for
+    fields of the wrong type."""
     if "tag_string_artist" in post or "tag_string_general" in post:
-        return tuple(post.get("tag_string_artist", "").split()), tuple(post.get("tag_string_general", "").split())
-    artists, general = [], []
-    for tag in post.get("tags", []):
-        category = str(tag.get("category"))
-        if category == "1":
-            artists.append(tag["name"])
-        elif category == "0":
-            general.append(tag["name"])
-    return tuple(artists), tuple(general)
+        artists, general = post.get("tag_string_artist") or "", post.get("tag_string_general") or ""
+        if not isinstance(artists, str) or not isinstance(general, str):
+            raise ValueError("tag_string_artist and tag_string_general must be strings")
+        return tuple(artists.split()), tuple(general.split())
+    tags = post.get("tags") or []
+    if not isinstance(tags, list) or not all(
+        isinstance(tag, dict) and isinstance(tag.get("name"), str) for tag in tags
+    ):
+        raise ValueError("tags must be a list of {name, category} objects")
+    artists = tuple(tag["name"] for tag in tags if str(tag.get("category")) == "1")
+    return artists, tuple(tag["name"] for tag in tags if str(tag.get("category")) == "0")
 
 
 def _danbooru_path(post: dict, images: Path) -> Path:
     if post.get("path"):
-        return images / post["path"]
+        return images / str(post["path"])
     post_id, ext = str(post.get("id", "")), str(post.get("file_ext", "jpg"))
     bucket = f"{int(post_id) % 1000:04d}" if post_id.isdigit() else ""
     candidates = [
@@ -96,12 +99,17 @@ def _read_jsonl(metadata: Path, images: Path) -> Iterator[Record]:
             if not isinstance(post, dict) or ("id" not in post and "path" not in post):
                 yield Record(origin, metadata, (), (), origin, "metadata line has no id or path")
                 continue
-            artists, tags = danbooru_tags(post)
-            yield Record(str(post.get("id", post.get("path"))), _danbooru_path(post, images), artists, tags, origin)
+            try:
+                artists, tags = danbooru_tags(post)
+                path = _danbooru_path(post, images)
+            except (ValueError, TypeError):
+                yield Record(origin, metadata, (), (), origin, "metadata line has malformed fields")
+                continue
+            yield Record(str(post.get("id", post.get("path"))), path, artists, tags, origin)
 
 
 def _read_csv(metadata: Path, images: Path) -> Iterator[Record]:
-    with metadata.open(newline="", encoding="utf-8") as file:
+    with metadata.open(newline="", encoding="utf-8-sig") as file:  # -sig: Excel's byte-order mark
         reader = csv.DictReader(file)
         missing = {"path", "artist"} - set(reader.fieldnames or ())
         if missing:
@@ -130,9 +138,11 @@ def read_records(images: str | Path, metadata: str | Path | None = None) -> list
     """Every illustration described by ``metadata`` (JSON lines or CSV, by suffix), or, with
     no metadata, every image in a folder per artist under ``images``.
 
-    Rows that cannot be used (malformed, or listing an illustration again) come back with
-    their ``problem`` set, so that they are counted rather than stopping the run. Raises
-    ValueError only when ``images`` or ``metadata`` themselves are unusable.
+    An illustration listed on several rows is one record with the artists and tags of all of
+    them (a picture listed once per artist thus has several artists); the later rows come
+    back as records with their ``problem`` set, as do malformed rows, so that they are
+    counted rather than stopping the run. Raises ValueError only when ``images`` or
+    ``metadata`` themselves are unusable.
     """
     images = Path(images)
     if not images.is_dir():
@@ -149,9 +159,18 @@ def read_records(images: str | Path, metadata: str | Path | None = None) -> list
             records = list(_read_csv(metadata, images))
         else:
             raise ValueError(f"metadata={str(metadata)!r}: use a .jsonl (Danbooru) or .csv (path,artist[,tags]) file")
-    seen: set[str] = set()
+    first: dict[str, int] = {}
     for k, record in enumerate(records):
-        if record.key in seen and record.problem is None:
-            records[k] = dataclasses.replace(record, problem="listed twice in the metadata")
-        seen.add(record.key)
+        if record.problem is not None:
+            continue
+        if record.key not in first:
+            first[record.key] = k
+            continue
+        kept = records[first[record.key]]
+        records[first[record.key]] = dataclasses.replace(
+            kept,
+            artists=kept.artists + tuple(a for a in record.artists if a not in kept.artists),
+            tags=kept.tags + tuple(t for t in record.tags if t not in kept.tags),
+        )
+        records[k] = dataclasses.replace(record, key=record.origin, problem="listed again in the metadata")
     return records

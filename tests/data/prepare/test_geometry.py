@@ -77,3 +77,9 @@ def test_the_source_transparency_is_kept_and_small_squares_are_upsampled() -> No
     assert crop.shape == (80, 80, 4)
     assert (crop[:, :36, 3] == 0).all()
     assert (crop[:, 44:, 3] == 255).all()
+
+
+def test_a_square_beyond_the_picture_is_all_transparent() -> None:
+    crop = np.asarray(upright_crop(Image.new("RGB", (50, 50), (9, 9, 9)), CropBox((500.0, 500.0), 40.0, 0.5), 16))
+    assert crop.shape == (16, 16, 4)
+    assert (crop[..., 3] == 0).all()

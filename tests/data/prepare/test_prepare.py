@@ -115,24 +115,15 @@ def test_a_limit_then_a_rerun_equals_one_run(inputs: Inputs, tmp_path: Path) -> 
             assert _files(parts)[name] == content, name
 
 
-def test_an_interrupt_then_a_rerun_equals_one_run(inputs: Inputs, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_interrupt_then_a_rerun_equals_one_run(inputs: Inputs, tmp_path: Path, workers: str) -> None:
     """Ctrl-C (SIGINT) half-way through the command, then the same command again."""
     whole = tmp_path / "whole"
-    _run(inputs, whole, workers=1)
+    _run(inputs, whole)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "animestyle.cli", "prepare", str(inputs.images), str(out)]
-    command += [
-        "--metadata",
-        str(inputs.metadata),
-        "--min_images",
-        "3",
-        "--min_val",
-        "1",
-        "--size",
-        "128",
-        "--workers",
-        "1",
-    ]
+    command += ["--metadata", str(inputs.metadata), "--min_images", "3", "--min_val", "1", "--size", "128"]
+    command += ["--workers", workers]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     journal = out / "progress.jsonl"
     deadline = time.monotonic() + 120
@@ -140,12 +131,14 @@ def test_an_interrupt_then_a_rerun_equals_one_run(inputs: Inputs, tmp_path: Path
         time.sleep(0.05)
     os.kill(process.pid, signal.SIGINT)
     stdout, _ = process.communicate(timeout=120)
+    assert process.returncode == 130  # interrupted, not complete
     assert "run the same command again to continue" in stdout
     assert not (out / "manifest.csv").exists()
     finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr
     assert (out / "manifest.csv").read_bytes() == (whole / "manifest.csv").read_bytes()
-    assert sorted(out.rglob("*.png"))
+    crops = sorted(p.relative_to(out) for p in out.rglob("*.png"))
+    assert crops == sorted(p.relative_to(whole) for p in whole.rglob("*.png"))
     assert not list(out.rglob("*.partial*"))
 
 
@@ -156,7 +149,8 @@ def test_a_rerun_with_other_settings_is_refused(inputs: Inputs, tmp_path: Path) 
 
 
 def test_artists_with_too_few_crops_are_left_out(inputs: Inputs, tmp_path: Path) -> None:
-    report = _run(inputs, tmp_path / "out", min_images=50)
+    with pytest.warns(UserWarning, match="no artist has 50 crops: the manifest is empty; lower min_images"):
+        report = _run(inputs, tmp_path / "out", min_images=50)
     assert report.artists_kept == 0
     assert report.artists_dropped == 3
     assert report.crops_dropped == report.faces
@@ -170,8 +164,11 @@ def test_a_large_share_without_faces_warns_loudly(tmp_path: Path) -> None:
         (images / artist).mkdir(parents=True)
         for k in range(3):
             Image.new("RGB", (128, 128), (40 * k, 90, 200)).save(images / artist / f"{k}.png")
-    with pytest.warns(UserWarning, match="no face was found in 100% of the readable illustrations"):
+    with pytest.warns(UserWarning, match="no face was found|no artist has") as caught:
         report = prepare(images, tmp_path / "out", workers=1, progress=False, min_images=1)
+    messages = [str(w.message) for w in caught]
+    assert any(m.startswith("no face was found in 100% of the readable illustrations") for m in messages)
+    assert any(m.startswith("no artist has 1 crops") for m in messages)
     assert report.read == 6
     assert report.no_face == 6
 
@@ -181,9 +178,9 @@ def test_an_unexpected_error_on_one_illustration_is_counted_not_raised(
 ) -> None:
     from PIL import Image
 
-    from animestyle.data.prepare import pipeline
+    from animestyle.data.prepare import worker
 
-    real_detect = pipeline.detect_faces
+    real_detect = worker.detect_faces
     calls = {"n": 0}
 
     def flaky(image, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -192,10 +189,112 @@ def test_an_unexpected_error_on_one_illustration_is_counted_not_raised(
             raise RuntimeError("disk on fire")
         return real_detect(image, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "detect_faces", flaky)
+    monkeypatch.setattr(worker, "detect_faces", flaky)
     limit = Image.MAX_IMAGE_PIXELS
     report = _run(inputs, tmp_path / "out", workers=1)
     assert report.unreadable["failed (RuntimeError)"] == 1
     assert report.read == inputs.good - 1
     assert report.manifest is not None
     assert limit == Image.MAX_IMAGE_PIXELS  # Pillow's global is left as it was
+
+
+def test_a_dying_worker_is_recorded_and_the_run_goes_on(inputs: Inputs, tmp_path: Path) -> None:
+    from animestyle.data.prepare.sources import Record
+    from animestyle.data.prepare.worker import Settings, run
+    from tests.data.prepare.crashing import crash_on_second
+
+    records = [Record(str(k), inputs.images / "none.png", ("a",), (), str(k)) for k in range(6)]
+    entries = list(run([(r, Settings(), tmp_path) for r in records], workers=2, task=crash_on_second))
+    assert sorted(e["key"] for e in entries) == [str(k) for k in range(6)]
+    reasons = {e["key"]: e["reason"] for e in entries}
+    assert reasons.pop("2") == "failed (worker process died)"
+    assert set(reasons.values()) == {"missing file"}
+
+
+def test_an_illustration_listed_twice_is_prepared_once(inputs: Inputs, tmp_path: Path) -> None:
+    lines = inputs.metadata.read_text().splitlines()
+    twice = tmp_path / "twice.jsonl"
+    twice.write_text("\n".join([*lines, lines[0]]) + "\n")
+    report = prepare(
+        inputs.images, tmp_path / "out", twice, min_images=3, min_val=1, size=64, workers=2, progress=False
+    )
+    once = prepare(
+        inputs.images, tmp_path / "once", inputs.metadata, min_images=3, min_val=1, size=64, workers=2, progress=False
+    )
+    assert report.skipped["listed again in the metadata"] == 1
+    assert report.faces == once.faces
+    assert (tmp_path / "out" / "manifest.csv").read_text() == (tmp_path / "once" / "manifest.csv").read_text()
+
+
+def test_a_rerun_follows_changes_to_files_and_metadata(inputs: Inputs, tmp_path: Path) -> None:
+    """A file added later is read; an artist changed in the metadata moves the crops."""
+    import json
+    import shutil
+
+    images = tmp_path / "images"
+    shutil.copytree(inputs.images, images)
+    posts = [json.loads(line) for line in inputs.metadata.read_text().splitlines()]
+    metadata = tmp_path / "posts.jsonl"
+    first = posts[0]
+    source = images / "original" / f"{first['id'] % 1000:04d}" / f"{first['id']}.{first['file_ext']}"
+    hidden = source.with_suffix(".hidden")
+    source.rename(hidden)
+    metadata.write_text("".join(json.dumps(p) + "\n" for p in posts))
+    before = _run(Inputs(images, metadata, inputs.angles, inputs.good), tmp_path / "out")
+    assert before.unreadable["missing file"] == 2  # the hidden one and the planted missing one
+    hidden.rename(source)
+    posts[0]["tag_string_artist"] = "artist_9"
+    posts[0]["tag_string_general"] = "hat"
+    metadata.write_text("".join(json.dumps(p) + "\n" for p in posts))
+    after = _run(Inputs(images, metadata, inputs.angles, inputs.good), tmp_path / "out", min_images=1)
+    assert after.unreadable["missing file"] == 1
+    with (tmp_path / "out" / "manifest.csv").open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    moved = [r for r in rows if Path(r["source"]).stem == str(first["id"])]
+    assert [(r["artist"], r["tags"]) for r in moved] == [("artist_9", "hat")]
+    assert all((tmp_path / "out" / r["path"]).exists() for r in rows)
+    assert len(list((tmp_path / "out").glob("crops/*/*.png"))) == len(rows)  # no orphans
+
+
+def test_nothing_to_prepare_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "flat").mkdir()
+    from PIL import Image
+
+    Image.new("RGB", (64, 64)).save(tmp_path / "flat" / "a.png")
+    with pytest.raises(ValueError, match="no illustrations found; for a folder without one subfolder per artist"):
+        prepare(tmp_path / "flat", tmp_path / "out", progress=False)
+
+
+def test_sixteen_bit_illustrations_are_read(tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from animestyle.data.synthetic import SyntheticPortraits
+
+    grey = np.asarray(SyntheticPortraits(length=1, num_artists=1, size=256, seed=1, split="test").image(0).convert("L"))
+    (tmp_path / "images" / "a").mkdir(parents=True)
+    Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "images" / "a" / "deep.png")  # 16-bit PNG
+    report = prepare(tmp_path / "images", tmp_path / "out", min_images=1, min_val=0, workers=1, progress=False)
+    assert report.read == 1
+    assert report.faces == 1
+
+
+def test_bad_arguments_are_named(tmp_path: Path) -> None:
+    for kwargs, message in [
+        ({"detect_side": 0}, "detect_side=0 must be an integer >= 64"),
+        ({"workers": -1}, "workers=-1 must be an integer >= 1"),
+        ({"limit": -5}, "limit=-5 must be an integer >= 0"),
+        ({"threshold": 2.0}, r"threshold=2.0 must be in \[0, 1\]"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            prepare(tmp_path, tmp_path / "out", **kwargs)  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_the_command_refuses_pillow_12_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from animestyle.cli import main
+    from animestyle.data.prepare import detect
+
+    monkeypatch.setattr(detect.PIL, "__version__", "12.1.0")
+    with pytest.raises(SystemExit, match=r"animestyle prepare: error: the face detector .* Pillow 12\.1\.0"):
+        main(["prepare", str(tmp_path), str(tmp_path / "out")])

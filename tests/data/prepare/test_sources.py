@@ -52,14 +52,31 @@ def test_csv(tmp_path: Path) -> None:
     images = tmp_path / "images"
     _image(images / "a" / "x.png")
     metadata = tmp_path / "list.csv"
-    metadata.write_text("path,artist,tags\na/x.png,alice,smile blush\n,bob,\nb/y.png,,\na/x.png,alice,\n")
-    first, empty, no_artist, again = read_records(images, metadata)
-    assert (first.key, first.artists, first.tags) == ("a/x.png", ("alice",), ("smile", "blush"))
+    metadata.write_text("\ufeffpath,artist,tags\na/x.png,alice,smile blush\n,bob,\nb/y.png,,\na/x.png,carol,hat\n")
+    first, empty, no_artist, again = read_records(images, metadata)  # a byte-order mark is fine
+    # Listed twice, once per artist: one illustration by two artists (prepare skips it).
+    assert (first.key, first.artists, first.tags) == ("a/x.png", ("alice", "carol"), ("smile", "blush", "hat"))
     assert empty.problem == "metadata row has no path"
     assert empty.origin == "list.csv:3"
     assert no_artist.artists == ()
     assert no_artist.problem is None
-    assert again.problem == "listed twice in the metadata"
+    assert (again.key, again.problem) == ("list.csv:5", "listed again in the metadata")
+
+
+def test_malformed_fields_are_problems_not_crashes(tmp_path: Path) -> None:
+    lines = [
+        '{"id": 1, "tag_string_artist": null, "tag_string_general": "smile"}',
+        '{"id": 2, "tags": ["smile", "blush"]}',
+        '{"id": 3, "path": 5, "tag_string_artist": "a"}',
+        '{"id": 4, "tag_string_artist": 7}',
+    ]
+    (tmp_path / "posts.jsonl").write_text("\n".join(lines) + "\n")
+    records = read_records(tmp_path, tmp_path / "posts.jsonl")
+    assert records[0].artists == ()  # null means none
+    assert records[0].problem is None
+    assert records[1].problem == "metadata line has malformed fields"
+    assert records[2].path == tmp_path / "5"
+    assert records[3].problem == "metadata line has malformed fields"
 
 
 def test_a_folder_per_artist(tmp_path: Path) -> None:
