@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import defaultdict
 from pathlib import Path
 
@@ -11,10 +12,16 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from animestyle.data.manifest import ManifestRow, held_out
+from animestyle.data.manifest import ManifestRow
 from animestyle.data.prepare.sources import IMAGE_SUFFIXES
 
-__all__ = ["CropDataset", "folder_rows"]
+__all__ = ["CropDataset", "folder_rows", "held_out"]
+
+
+def held_out(count: int, fraction: float, minimum: int) -> int:
+    """How many of an artist's ``count`` crops go to val: max(ceil(fraction * count),
+    minimum), always leaving at least one for training."""
+    return max(0, min(max(math.ceil(fraction * count), minimum), count - 1))
 
 
 def folder_rows(root: str | Path, val_fraction: float = 0.1, min_val: int = 5) -> list[ManifestRow]:

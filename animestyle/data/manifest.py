@@ -13,13 +13,12 @@ crops works too.
 from __future__ import annotations
 
 import csv
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MANIFEST_COLUMNS", "SPLITS", "ManifestRow", "held_out", "read_manifest", "write_manifest"]
+__all__ = ["MANIFEST_COLUMNS", "SPLITS", "ManifestRow", "read_manifest", "write_manifest"]
 
 MANIFEST_COLUMNS = (
     *("path", "artist", "tags", "split", "source"),
@@ -38,12 +37,6 @@ class ManifestRow:
     artist: str
     tags: frozenset[str]
     split: str
-
-
-def held_out(count: int, fraction: float, minimum: int) -> int:
-    """How many of an artist's ``count`` crops go to val: max(ceil(fraction * count),
-    minimum), always leaving at least one for training."""
-    return max(0, min(max(math.ceil(fraction * count), minimum), count - 1))
 
 
 def write_manifest(path: Path, rows: list[dict[str, Any]]) -> Path:
