@@ -158,21 +158,46 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
 
 
+def _nothing() -> None:
+    """A task that only proves a worker process can start."""
+
+
+def _died(job: Job) -> dict[str, Any]:
+    record = job[0]
+    return {"key": record.key, "source": str(record.path), "faces": [], "status": "unreadable"} | {
+        "reason": "failed (worker process died)"
+    }
+
+
+def _alone(job: Job, task: Callable[[Job], dict[str, Any]]) -> dict[str, Any]:
+    """``job`` in a pool of its own: its entry, or a failure if its worker died."""
+    with _pool(1) as pool:
+        try:
+            return pool.submit(task, job).result()
+        except BrokenProcessPool:
+            return _died(job)
+
+
 def run(jobs: list[Job], workers: int, task: Callable[[Job], dict[str, Any]] = process) -> Iterator[dict[str, Any]]:
     """Journal entries of ``jobs``, in completion order, computed by ``task`` in ``workers``
-    processes (in this one for a single worker)."""
+    processes (in this one for a single worker).
+
+    When a worker dies, the pool breaks: the jobs it held are each run again alone, so only
+    the one that kills its worker is recorded as failed. RuntimeError if worker processes
+    cannot start at all.
+    """
     if workers == 1:
         yield from map(task, jobs)
         return
-    queue = deque((job, 0) for job in jobs)  # (job, pools that broke while it was running)
+    queue = deque(jobs)
     while queue:
-        running: dict[Future[dict[str, Any]], tuple[Job, int]] = {}
+        running: dict[Future[dict[str, Any]], Job] = {}
         pool = _pool(workers)
         try:
             while queue or running:
                 while queue and len(running) < 2 * workers:  # a small window: a break costs little
-                    job, breaks = queue.popleft()
-                    running[pool.submit(task, job)] = (job, breaks)
+                    job = queue.popleft()
+                    running[pool.submit(task, job)] = job
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     if isinstance(future.exception(), BrokenProcessPool):
@@ -180,13 +205,16 @@ def run(jobs: list[Job], workers: int, task: Callable[[Job], dict[str, Any]] = p
                     running.pop(future)
                     yield future.result()
         except BrokenProcessPool:
-            for job, breaks in running.values():
-                if breaks:  # running when a pool broke twice: most likely the cause
-                    yield {"key": job[0].key, "source": str(job[0].path), "faces": []} | {
-                        "status": "unreadable",
-                        "reason": "failed (worker process died)",
-                    }
-                else:
-                    queue.appendleft((job, breaks + 1))
+            suspects = list(running.values())
+            with _pool(1) as probe:
+                try:
+                    probe.submit(_nothing).result()
+                except BrokenProcessPool:
+                    raise RuntimeError(
+                        "worker processes cannot start; run prepare from a script file, the command line or a "
+                        "notebook (not from standard input), or with workers=1"
+                    ) from None
+            for job in suspects:
+                yield _alone(job, task)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
