@@ -45,6 +45,7 @@ class Settings:
     detect_side: int = 512
     min_side: int = 32
     max_pixels: int = 50_000_000
+    format: str = "png"  # or "webp" (lossless): about 1.6 times faster to decode
 
 
 Job = tuple[Record, Settings, Path]  # an illustration, the settings, the output folder
@@ -126,10 +127,13 @@ def _crop_faces(record: Record, settings: Settings, out: Path, entry: dict[str, 
     for k, face in enumerate(detect_faces(image, settings.threshold, settings.detect_side)):
         box = crop_box(face.eye_left, face.eye_right, face.box[2], settings.scale, settings.lift)
         crop = upright_crop(image, box, settings.size)
-        path = folder / f"{slug(record.key)}_{k}.png"
+        path = folder / f"{slug(record.key)}_{k}.{settings.format}"
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f"{path.name}.partial-{os.getpid()}")
-        crop.save(partial, format="PNG")
+        if settings.format == "webp":  # lossless; method 0 writes fastest and reads as fast as any
+            crop.save(partial, format="WEBP", lossless=True, method=0)
+        else:
+            crop.save(partial, format="PNG")
         os.replace(partial, path)  # atomic: a crop is whole or absent
         entry["faces"].append(
             {

@@ -299,3 +299,23 @@ def test_the_command_refuses_pillow_12_in_one_line(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(detect.PIL, "__version__", "12.1.0")
     with pytest.raises(SystemExit, match=r"animestyle prepare: error: the face detector .* Pillow 12\.1\.0"):
         main(["prepare", str(tmp_path), str(tmp_path / "out")])
+
+
+def test_webp_crops_are_lossless_rgba_and_load(inputs: Inputs, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from animestyle.data import AnimeFacesDataModule
+
+    png = _run(inputs, tmp_path / "png")
+    webp = _run(inputs, tmp_path / "webp", format="webp")
+    assert webp.faces == png.faces
+    crops = sorted((tmp_path / "webp").glob("crops/*/*.webp"))
+    assert len(crops) == webp.faces
+    for crop in crops:
+        twin = tmp_path / "png" / crop.relative_to(tmp_path / "webp").with_suffix(".png")
+        with Image.open(crop) as a, Image.open(twin) as b:
+            # A crop with no transparent pixel may be stored as RGB: it reads back opaque.
+            alpha_a, alpha_b = a.convert("RGBA").getchannel("A"), b.getchannel("A")
+            assert alpha_a.tobytes() == alpha_b.tobytes()  # lossless where it matters
+    data = AnimeFacesDataModule(manifest=str(tmp_path / "webp" / "manifest.csv"), image_size=64, channels="rgba")
+    assert data.on_after_batch_transfer(next(iter(data.train_dataloader())), 0)["x"].shape[1:] == (4, 64, 64)
