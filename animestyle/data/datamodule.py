@@ -10,6 +10,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
+from animestyle.checks import check_count
 from animestyle.data.augment import Albumentations, build_albumentations, reseed_worker
 from animestyle.data.colour import lab_to_rgb, rgb_to_lab
 from animestyle.data.crops import CropDataset, folder_rows
@@ -42,9 +43,7 @@ class SyntheticSource:
 
     def __post_init__(self) -> None:
         for name in ("train_size", "val_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"synthetic.{name}={value!r} must be an integer >= 1")
+            check_count(f"synthetic.{name}", getattr(self, name), 1)
 
 
 class _Adapted(Dataset[dict[str, torch.Tensor]]):
@@ -124,9 +123,8 @@ class AnimeFacesDataModule(L.LightningDataModule):
     ):
         super().__init__()
         image_size = check_size(image_size, "image_size")
-        for name, value, minimum in (("batch_size", batch_size, 1), ("num_workers", num_workers, 0)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+        check_count("batch_size", batch_size, 1)
+        check_count("num_workers", num_workers, 0)
         if channels not in ("rgb", "rgba"):
             raise ValueError(f"channels={channels!r} is not allowed; choose 'rgb' or 'rgba'")
         if colour_space not in ("rgb", "lab"):

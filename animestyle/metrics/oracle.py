@@ -25,6 +25,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from animestyle.cache import cache_dir
+from animestyle.checks import check_count
 from animestyle.data.synthetic import CONTENT_FACTORS, RENDERER_VERSION, Categorical, Continuous, SyntheticPortraits
 from animestyle.data.synthetic.portrait import check_size
 
@@ -196,8 +197,7 @@ def _quiet_lightning() -> Iterator[None]:
 def _check_arguments(num_artists: int, image_size: int, steps: int, batch_size: int) -> None:
     check_size(image_size, "image_size")
     for name, value in (("num_artists", num_artists), ("steps", steps), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}={value!r} must be an integer >= 1")
+        check_count(name, value, 1)
 
 
 def train_oracle(

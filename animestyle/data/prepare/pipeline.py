@@ -36,6 +36,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from animestyle.checks import check_count
 from animestyle.data.manifest import write_manifest
 from animestyle.data.prepare.detect import require_detector
 from animestyle.data.prepare.sources import Record, read_records
@@ -156,8 +157,7 @@ def _check_arguments(**values: Any) -> None:
         value = values[name]
         if value is None and name in ("workers", "limit"):
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+        check_count(name, value, minimum)
     if not 0 <= values["val_fraction"] < 1:
         raise ValueError(f"val_fraction={values['val_fraction']!r} must be in [0, 1)")
     if not values["scale"] > 0:

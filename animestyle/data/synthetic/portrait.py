@@ -283,7 +283,8 @@ class _Pen:
     def __init__(self, size: int, parts: bool):
         self.parts = parts
         self.size = size
-        self.scale = size * supersampling(size) * _FRAME_ZOOM  # unit-canvas length -> canvas px
+        self.canvas = size * supersampling(size)  # side of the supersampled canvas in px
+        self.scale = self.canvas * _FRAME_ZOOM  # unit-canvas length -> canvas px
         # Line widths keep their 128 px look at smaller sizes, so an artist's line weight stays
         # visible at 32 and 64 px instead of collapsing onto the thinnest stroke.
         self.stroke_scale = max(size, 128) * supersampling(size) * _FRAME_ZOOM
@@ -295,7 +296,7 @@ class _Pen:
     def place(self, tilt_deg: float, pivot: tuple[float, float], offset: tuple[float, float]) -> None:
         """Rotate later shapes by ``tilt_deg`` about ``pivot``, then shift them by ``offset``."""
         c, s = math.cos(math.radians(tilt_deg)) * self.scale, math.sin(math.radians(tilt_deg)) * self.scale
-        canvas = self.size * supersampling(self.size)
+        canvas = self.canvas
         # Shift so that the frame centre lands mid-canvas and the pivot then moves by the offset
         # (a fraction of the picture, not of the zoomed frame).
         sx = ((pivot[0] - _FRAME_CENTRE[0]) * _FRAME_ZOOM + 0.5 + offset[0]) * canvas - (pivot[0] * c - pivot[1] * s)
@@ -331,8 +332,7 @@ class _Pen:
 
     def paint(self, background: RGB | int) -> Image.Image:
         """Draw the display list on a fresh canvas: RGB, or L labels in parts mode."""
-        canvas = self.size * supersampling(self.size)
-        image = Image.new("L" if self.parts else "RGB", (canvas, canvas), background)
+        image = Image.new("L" if self.parts else "RGB", (self.canvas, self.canvas), background)
         draw = ImageDraw.Draw(image)
         polygon, line, ellipse = draw.polygon, draw.line, draw.ellipse
         flat = [
