@@ -22,6 +22,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from animestyle.data import AnimeFacesDataModule
 from animestyle.data.prepare import PrepareReport, prepare
 from animestyle.data.synthetic.sheet import save_contact_sheet
+from animestyle.methods.base import CheckpointError, NonFiniteLossError
 from animestyle.metrics import oracle as oracle_module
 
 __all__ = ["TOOLS", "AnimeStyleCLI", "main"]
@@ -70,11 +71,13 @@ _DESCRIPTION = (
 
 
 class AnimeStyleCLI(LightningCLI):
-    """LightningCLI with the DataModule's ``num_artists`` and ``image_size`` linked into the model."""
+    """LightningCLI with the DataModule's ``num_artists``, ``image_size`` and ``channels``
+    linked into the model."""
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("data.num_artists", "model.init_args.num_artists", apply_on="instantiate")
         parser.link_arguments("data.image_size", "model.init_args.image_size")
+        parser.link_arguments("data.channels", "model.init_args.channels")
 
     def instantiate_classes(self) -> None:
         """Build data, model and trainer; a ValueError from a constructor (bad config value)
@@ -95,6 +98,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise SystemExit(f"animestyle {args[0]}: error: {error}") from None
         return
     # LightningCLI reads sys.argv itself; giving it the same list again makes it warn.
+    try:
+        _train(args, argv is None)
+    except (CheckpointError, NonFiniteLossError) as error:  # bad input checkpoint, NaN loss: say which, no traceback
+        raise SystemExit(f"animestyle: error: {error}") from None
+
+
+def _train(args: list[str], from_sys_argv: bool) -> None:
     AnimeStyleCLI(
         L.LightningModule,
         AnimeFacesDataModule,
@@ -108,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             # one dict each: LightningCLI writes each subcommand's description into its dict
             **{name: {"default_env": True} for name in LightningCLI.subcommands()},
         },
-        args=None if argv is None else args,
+        args=None if from_sys_argv else args,
     )
 
 

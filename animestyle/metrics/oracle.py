@@ -62,17 +62,21 @@ class SyntheticOracle(L.LightningModule):
         image_size: input width and height (32 to 256).
         width: channels of the first convolution; doubled at each halving, up to 256.
         lr: peak learning rate of the one-cycle schedule (AdamW).
+        channels: the data's channels (linked by the CLI); the oracle reads colour only, so
+            alpha, if any, is dropped.
     """
 
-    def __init__(self, num_artists: int, image_size: int = 32, width: int = 32, lr: float = 3e-3):
+    def __init__(
+        self, num_artists: int, image_size: int = 32, width: int = 32, lr: float = 3e-3, channels: str = "rgb"
+    ):
         super().__init__()
         self.save_hyperparameters()
-        layers, channels, size = _conv(3, width), width, image_size
+        layers, depth, size = _conv(3, width), width, image_size
         while size > 4:
-            out = min(2 * channels, 256)
-            layers += _conv(channels, out, stride=2) + _conv(out, out)
-            channels, size = out, (size + 1) // 2
-        self.trunk = nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels * size * size, 256), nn.ReLU(inplace=True))
+            out = min(2 * depth, 256)
+            layers += _conv(depth, out, stride=2) + _conv(out, out)
+            depth, size = out, (size + 1) // 2
+        self.trunk = nn.Sequential(*layers, nn.Flatten(), nn.Linear(depth * size * size, 256), nn.ReLU(inplace=True))
         self.heads = nn.ModuleDict({"artist": nn.Linear(256, num_artists)})
         for _, f in _CATEGORICAL:
             self.heads[f.name] = nn.Linear(256, len(f.choices))
@@ -106,7 +110,7 @@ class SyntheticOracle(L.LightningModule):
         return out
 
     def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
-        preds, targets = self(batch["x"]), self.targets(batch)
+        preds, targets = self(batch["x"][:, :3]), self.targets(batch)
         losses = {name: F.cross_entropy(preds[name], targets[name]) for name in preds if name != "continuous"}
         losses["continuous"] = F.mse_loss(preds["continuous"], targets["continuous"])
         loss = torch.stack(list(losses.values())).sum()

@@ -1,0 +1,90 @@
+"""Sample grids: pictures of what a method generates, drawn as it trains.
+
+Any LightningModule with ``sample_grids(x, artist, artists) -> {name: (rows, cols, 3, H, W)}``
+can be drawn. The callback fixes a batch of validation images and a set of artists at the
+start of training, so that every picture of a run shows the same contents and styles, and
+writes each grid as ``<log dir>/samples/<name>_<iteration>.png`` and to Weights & Biases
+when a ``WandbLogger`` is attached.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.loggers import WandbLogger
+from torchvision.utils import make_grid, save_image
+
+__all__ = ["SampleGrids"]
+
+
+class SampleGrids(L.Callback):
+    """Draw the module's sample grids every ``every_n_iterations`` and at the end of training.
+
+    Args:
+        every_n_iterations: training iterations (batches) between pictures; 0: only at the end.
+        num_images: validation images (grid rows) to show.
+        num_artists: artists (grid columns) to show, spread over all artists.
+    """
+
+    def __init__(self, every_n_iterations: int = 500, num_images: int = 8, num_artists: int = 8):
+        super().__init__()
+        if every_n_iterations < 0 or num_images < 1 or num_artists < 1:
+            raise ValueError(
+                f"every_n_iterations={every_n_iterations} must be >= 0 and num_images={num_images}, "
+                f"num_artists={num_artists} >= 1"
+            )
+        self.every, self.num_images, self.num_artists = every_n_iterations, num_images, num_artists
+        self.batch: dict[str, torch.Tensor] | None = None
+        self.saved: list[Path] = []  # every PNG written, in order
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not hasattr(pl_module, "sample_grids"):
+            raise TypeError(
+                f"SampleGrids draws modules with a sample_grids method; {type(pl_module).__name__} has none"
+            )
+        datamodule = trainer.datamodule  # type: ignore[attr-defined]
+        loader = datamodule.val_dataloader()
+        batch = next(iter(loader))
+        batch = datamodule.on_after_batch_transfer(batch, 0)
+        self.batch = {k: v[: self.num_images] for k, v in batch.items() if k in ("x", "artist")}
+        total: int = pl_module.num_artists  # type: ignore[assignment]
+        count = min(self.num_artists, total)
+        self.artists = torch.linspace(0, total - 1, count).round().long()
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
+        iteration = _iteration(trainer, pl_module)
+        if self.every and iteration % self.every == 0:
+            self.draw(trainer, pl_module, iteration)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.draw(trainer, pl_module, _iteration(trainer, pl_module))
+
+    def draw(self, trainer: L.Trainer, pl_module: L.LightningModule, iteration: int) -> None:
+        """Write every grid of ``pl_module`` now (rank zero only)."""
+        if self.batch is None or not trainer.is_global_zero:
+            return
+        device = pl_module.device
+        x, artist = self.batch["x"].to(device), self.batch["artist"].to(device)
+        grids = pl_module.sample_grids(x, artist, self.artists.to(device))  # type: ignore[operator]
+        to_display = getattr(trainer.datamodule, "to_display", lambda t: t[:, :3])  # type: ignore[attr-defined]
+        folder = Path(trainer.log_dir or trainer.default_root_dir) / "samples"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, grid in grids.items():
+            cols = grid.shape[1]
+            images = to_display(grid.flatten(0, 1).float()).clamp(-1, 1)
+            picture = make_grid(images, nrow=cols, padding=1, normalize=True, value_range=(-1, 1))
+            path = folder / f"{name}_{iteration:07d}.png"
+            save_image(picture, path)
+            self.saved.append(path)
+            for logger in trainer.loggers:
+                if isinstance(logger, WandbLogger):
+                    logger.log_image(key=f"samples/{name}", images=[str(path)], step=trainer.global_step)
+
+
+def _iteration(trainer: L.Trainer, pl_module: L.LightningModule) -> int:
+    """The method's own iteration counter, or Lightning's step for automatic optimisation."""
+    iteration = getattr(pl_module, "iteration", None)
+    return int(iteration) if iteration is not None else trainer.global_step

@@ -1,0 +1,16 @@
+"""Losses: pure functions of tensors; they never take networks or configs."""
+
+from animestyle.losses.adversarial import lsgan_discriminator, lsgan_generator
+from animestyle.losses.classification import capped_log_likelihood, nlu
+from animestyle.losses.distance import content_distance, pixel_distance
+from animestyle.losses.kl import gaussian_kl
+
+__all__ = [
+    "capped_log_likelihood",
+    "content_distance",
+    "gaussian_kl",
+    "lsgan_discriminator",
+    "lsgan_generator",
+    "nlu",
+    "pixel_distance",
+]

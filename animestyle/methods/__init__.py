@@ -1,0 +1,14 @@
+"""LightningModules: ``base`` (mechanics shared by every method) and one file per paper."""
+
+from animestyle.methods.base import AdversarialModule, AnimeStyleModule, CheckpointError, NonFiniteLossError
+from animestyle.methods.gadn import GADNClassifierPretrain, GADNStage1, GADNStage2
+
+__all__ = [
+    "AdversarialModule",
+    "AnimeStyleModule",
+    "CheckpointError",
+    "GADNClassifierPretrain",
+    "GADNStage1",
+    "GADNStage2",
+    "NonFiniteLossError",
+]

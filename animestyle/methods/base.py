@@ -1,0 +1,184 @@
+"""Mechanics shared by every method; no paper-specific maths.
+
+``AnimeStyleModule`` records what a checkpoint holds (the method, its data shape), saves
+and restores the random state so that a resumed run continues exactly, and checks that
+checkpoints given as inputs come from the right method with the right number of artists.
+
+``AdversarialModule`` adds manual optimisation the way Lightning needs it for GANs
+(``../ecosystem notes``): one ``update`` per optimizer inside ``toggled_optimizer``, the
+method's own ``iteration`` counter (Lightning's ``global_step`` counts every optimizer
+step, so ``trainer.max_steps`` is iterations x optimizers), stepped LR schedules, and a
+check that stops at the first non-finite loss term, naming it, before any weight changes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.core.optimizer import LightningOptimizer
+
+__all__ = ["AdversarialModule", "AnimeStyleModule", "CheckpointError", "NonFiniteLossError", "read_checkpoint"]
+
+
+class CheckpointError(ValueError):
+    """A checkpoint given as input is missing, unreadable, or from the wrong method or data."""
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss term became NaN or infinite; training stopped before the weights changed."""
+
+
+def read_checkpoint(path: str | Path, argument: str, methods: tuple[str, ...], fix: str) -> dict[str, Any]:
+    """Load the checkpoint ``path`` given as ``argument`` and check that an animestyle
+    method in ``methods`` wrote it. ``fix`` says how to make the right one.
+
+    Raises:
+        CheckpointError: naming the argument, the path, what is wrong and ``fix``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{argument}={str(path)!r} does not exist; {fix}")
+    try:
+        # Lightning checkpoints hold hyperparameters as plain Python objects, not only tensors.
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:  # a truncated or foreign file: say which one
+        raise CheckpointError(f"{argument}={str(path)!r} is not a readable checkpoint ({error}); {fix}") from None
+    method = checkpoint.get("animestyle", {}).get("method") if isinstance(checkpoint, dict) else None
+    if method not in methods:
+        found = f"a {method} checkpoint" if method else "not an animestyle checkpoint"
+        raise CheckpointError(f"{argument}={str(path)!r} is {found}; it must come from {' or '.join(methods)}. {fix}")
+    return checkpoint
+
+
+def check_same(argument: str, checkpoint: Mapping[str, Any], expected: Mapping[str, Any], fix: str) -> None:
+    """CheckpointError unless the checkpoint's ``animestyle`` record agrees with ``expected``
+    on every key (num_artists, image_size, widths, ...)."""
+    record = checkpoint["animestyle"]
+    for key, value in expected.items():
+        if record.get(key) != value:
+            raise CheckpointError(
+                f"{argument} was trained with {key}={record.get(key)!r} but this run has {key}={value!r}; {fix}"
+            )
+
+
+class AnimeStyleModule(L.LightningModule):
+    """Base of every animestyle method.
+
+    Subclasses fill :meth:`record` with what later stages must match (architecture, data).
+    """
+
+    def record(self) -> dict[str, Any]:
+        """Facts written into every checkpoint under ``"animestyle"``; ``method`` is added."""
+        return {}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["animestyle"] = {"method": type(self).__name__, **self.record()}
+        checkpoint["rng"] = {
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "numpy": np.random.get_state(),  # noqa: NPY002 (the global stream seed_everything sets)
+            "python": random.getstate(),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Resume the random streams (noise, shuffling) exactly where the checkpoint left them."""
+        state = checkpoint.get("rng")
+        if not state or self._trainer is None:  # load_from_checkpoint for inference: leave RNG alone
+            return
+        torch.set_rng_state(state["torch"])
+        if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(state["cuda"])
+        np.random.set_state(state["numpy"])  # noqa: NPY002
+        random.setstate(state["python"])
+
+
+class AdversarialModule(AnimeStyleModule):
+    """Manual optimisation for adversarial training.
+
+    A ``training_step`` reads like the paper's algorithm::
+
+        opt_g, opt_d = self.optimizers()
+        with self.toggled_optimizer(opt_d):
+            loss, parts = self.discriminator_loss(...)
+            self.update(opt_d, loss, parts)
+        ...
+        self.finish_iteration()
+
+    ``iteration`` counts training iterations (one per batch), is saved with the checkpoint,
+    and drives schedules; ``trainer.max_steps`` counts optimizer steps.
+    """
+
+    iteration: torch.Tensor
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.register_buffer("iteration", torch.zeros((), dtype=torch.long))
+
+    def optimizer_list(self) -> list[LightningOptimizer]:
+        optimizers = self.optimizers()
+        return list(optimizers) if isinstance(optimizers, list) else [optimizers]
+
+    def check_finite(self, parts: Mapping[str, torch.Tensor]) -> None:
+        """NonFiniteLossError naming the first NaN or infinite term, the iteration and the
+        last checkpoint (which stays as it was: no weight has changed yet)."""
+        for name, value in parts.items():
+            if not torch.isfinite(value).all():
+                callback = getattr(self._trainer, "checkpoint_callback", None) if self._trainer else None
+                last = getattr(callback, "last_model_path", "") or getattr(callback, "best_model_path", "")
+                kept = f"the last good checkpoint is kept: {last}" if last else "no checkpoint was saved before it"
+                raise NonFiniteLossError(
+                    f"{type(self).__name__}: loss term {name!r} is {value.detach().float().mean().item()} at iteration "
+                    f"{int(self.iteration)}; training stopped before this step changed any weight, and {kept}. "
+                    "Lower the learning rates or use precision 32 / bf16-mixed instead of 16-mixed."
+                )
+
+    def update(self, optimizer: LightningOptimizer, loss: torch.Tensor, parts: Mapping[str, torch.Tensor]) -> None:
+        """Check ``parts``, then zero, backpropagate ``loss`` and step ``optimizer``; call it
+        inside ``toggled_optimizer(optimizer)`` so that no other network gets gradients."""
+        self.check_finite(parts)
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        optimizer.step()
+
+    def finish_iteration(self) -> None:
+        """Step every LR scheduler once and count the iteration."""
+        schedulers = self.lr_schedulers()
+        if schedulers is not None:
+            for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+                scheduler.step()  # type: ignore[call-arg]
+        self.iteration += 1
+
+    def log_parts(
+        self, parts: Mapping[str, torch.Tensor], prefix: str = "train", prog_bar: tuple[str, ...] = ()
+    ) -> None:
+        """Log every loss term on its own as ``<prefix>/<name>``."""
+        values = {f"{prefix}/{k}": v.detach().float() for k, v in parts.items()}
+        shown = {f"{prefix}/{name}" for name in prog_bar}
+        self.log_dict({k: v for k, v in values.items() if k in shown}, prog_bar=True)
+        self.log_dict({k: v for k, v in values.items() if k not in shown})
+
+    @contextmanager
+    def evaluating(self, *modules: torch.nn.Module) -> Iterator[None]:
+        """``modules`` in eval mode and no gradients, restored afterwards (for pictures)."""
+        modes = [m.training for m in modules]
+        for m in modules:
+            m.eval()
+        try:
+            with torch.no_grad():
+                yield
+        finally:
+            for m, mode in zip(modules, modes, strict=True):
+                m.train(mode)
+
+
+def warmup_schedule(optimizer: torch.optim.Optimizer, iterations: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear learning-rate warm-up over ``iterations`` (0: none), then constant."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: min(1.0, (i + 1) / iterations) if iterations else 1.0)

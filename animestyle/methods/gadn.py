@@ -1,0 +1,730 @@
+"""GADN: Generative Adversarial Disentanglement Network (Xiang & Li, "Disentangling Style and
+Content in Anime Illustrations", arXiv:1905.10742).
+
+Three LightningModules, run in this order:
+
+1. :class:`GADNStage1`: encoder ``E``, generator ``G``, style bank ``S`` and the adversarial
+   classifier ``C1``. ``E`` learns a content code that holds no style (Sec. 4.2.1).
+2. :class:`GADNClassifierPretrain`: ``C2`` learns the artists of real images (Sec. 4.2.2).
+3. :class:`GADNStage2`: ``G`` and ``S`` continue from stage 1 against a discriminator ``D``
+   and the adversarial classifier ``C2``, with ``E`` frozen (Sec. 4.2.2).
+
+Defaults are the paper's (Table 2 for weights, learning rates, optimizers and batch sizes).
+Where the official code does something else, that variant is an option and its docstring
+says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.cli import OptimizerCallable
+from torch import nn
+
+from animestyle.data.augment import PairedAugment
+from animestyle.losses import (
+    capped_log_likelihood,
+    content_distance,
+    gaussian_kl,
+    lsgan_discriminator,
+    lsgan_generator,
+    nlu,
+    pixel_distance,
+)
+from animestyle.methods.base import (
+    AdversarialModule,
+    AnimeStyleModule,
+    CheckpointError,
+    check_same,
+    read_checkpoint,
+    warmup_schedule,
+)
+from animestyle.networks.gadn import Classifier, Encoder, Generator, gadn_preset
+from animestyle.nn import EMA, NestedDropout, StandardisedPReLU, StyleBank
+
+__all__ = ["GADNClassifierPretrain", "GADNStage1", "GADNStage2"]
+
+Channels = Literal["rgb", "rgba"]
+OtherArtist = Literal["random", "next"]
+
+
+# --- helpers shared by the three stages ---------------------------------------------------
+
+
+def other_artists(artist: torch.Tensor, num_artists: int, mode: OtherArtist) -> torch.Tensor:
+    """A target artist per row. ``"random"`` (paper): uniform over the artists other than
+    the row's own; ``"next"`` (official code): the next row's artist, which may be the same.
+
+    Args: artist: (B,) int64. Returns: (B,) int64.
+    """
+    if mode == "next":
+        return artist.roll(1)
+    shift = torch.randint(1, num_artists, artist.shape, device=artist.device)
+    return (artist + shift) % num_artists
+
+
+def split_alpha(x: torch.Tensor, rgba: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Batch images (B, 3 or 4, H, W) -> colour (B, 3, H, W) and alpha (B, 1, H, W) or None."""
+    return (x[:, :3], x[:, 3:]) if rgba else (x, None)
+
+
+def with_alpha(colour: torch.Tensor, alpha: torch.Tensor | None) -> torch.Tensor:
+    """Generated colour (B, 3, H, W) -> network input: transparent where the source crop is
+    (colour zeroed there, alpha appended), as the real images are."""
+    return colour if alpha is None else torch.cat([colour * alpha, alpha], dim=1)
+
+
+class _Architecture(AnimeStyleModule):
+    """Resolves the network widths from the image size (``gadn_preset``) unless given."""
+
+    def _resolve(
+        self,
+        num_artists: int,
+        image_size: int,
+        channels: Channels,
+        widths: list[int] | None,
+        fc_width: int | None,
+        content_dim: int | None,
+        style_dim: int | None,
+    ) -> None:
+        if num_artists < 2:
+            raise ValueError(f"num_artists={num_artists}: GADN separates the styles of at least 2 artists")
+        if channels not in ("rgb", "rgba"):
+            raise ValueError(f"channels={channels!r} is not allowed; choose 'rgb' or 'rgba'")
+        preset = gadn_preset(image_size, num_artists)
+        self.widths = tuple(widths) if widths else preset.channels
+        self.fc_width = fc_width or preset.fc_width
+        self.content_dim = content_dim or preset.content_dim
+        self.style_dim = style_dim or preset.style_dim
+        self.num_artists, self.image_size, self.rgba = num_artists, image_size, channels == "rgba"
+        self.in_channels = 4 if self.rgba else 3
+        # Saved resolved, so that a checkpoint rebuilds exactly these networks.
+        self.hparams.update(
+            widths=list(self.widths), fc_width=self.fc_width, content_dim=self.content_dim, style_dim=self.style_dim
+        )
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "num_artists": self.num_artists,
+            "image_size": self.image_size,
+            "channels": "rgba" if self.rgba else "rgb",
+            "widths": list(self.widths),
+            "fc_width": self.fc_width,
+            "content_dim": self.content_dim,
+            "style_dim": self.style_dim,
+        }
+
+    def _classifier(self, num_outputs: int) -> Classifier:
+        return Classifier(self.in_channels, self.widths, self.fc_width, self.image_size, num_outputs)
+
+    def _encoder(self) -> Encoder:
+        return Encoder(self.in_channels, self.widths, self.fc_width, self.image_size, self.content_dim)
+
+    def _generator(self) -> Generator:
+        return Generator(self.content_dim, self.style_dim, self.widths, self.fc_width, self.image_size)
+
+    def _channels_last(self, enabled: bool) -> None:
+        if enabled:
+            self.to(memory_format=torch.channels_last)
+
+    def on_fit_start(self) -> None:
+        """Refuse data whose number of artists differs from the networks'."""
+        datamodule = getattr(self.trainer, "datamodule", None)
+        artists = getattr(datamodule, "num_artists", None)
+        if artists is not None and artists != self.num_artists:
+            raise CheckpointError(
+                f"{type(self).__name__} has num_artists={self.num_artists} but the data has {artists} artists; "
+                "train every stage on the same data (num_artists is linked from it)"
+            )
+
+    def class_counts(self) -> torch.Tensor | None:
+        """Training images per artist (A,), when the DataModule can tell."""
+        datamodule = getattr(self.trainer, "datamodule", None)
+        labels = getattr(datamodule, "train_labels", None)
+        if labels is None:
+            return None
+        return torch.bincount(torch.as_tensor(list(labels)), minlength=self.num_artists)
+
+
+class _CodeClassifier(nn.Module):
+    """The ablation's C1 (paper Appendix C.1): an MLP on the content code, (B, D) -> (B, A)."""
+
+    def __init__(self, content_dim: int, width: int, num_artists: int):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(content_dim, width), StandardisedPReLU(width), nn.Linear(width, num_artists))
+
+    def forward(self, c: torch.Tensor) -> torch.Tensor:
+        return self.net(c)
+
+
+# --- stage 1 ------------------------------------------------------------------------------
+
+
+class GADNStage1(_Architecture, AdversarialModule):
+    """Stage 1: a style-independent content encoder (paper Sec. 4.2.1).
+
+    Per iteration, with ``a`` the source artist and ``a' != a``::
+
+        c = E(x) ~ N(mu, std)                     (reparameterised)
+        x_rec = G(c, S(a)),  x_shift = G(c, S(a'))   (one G call for both)
+        C1:   min NLL(C1(x_shift), a)
+        E,G,S: min L_rec(x_rec, x) - lambda_C1 NLL(C1(x_shift), a)
+                   + lambda_E_KL KL(E(x)) + lambda_S_KL KL(S)
+
+    ``L_rec`` is the per-pixel L2 distance (not squared), alpha-weighted for RGBA data.
+    Logged terms: ``rec``, ``adv_c1``, ``kl_e``, ``kl_s``, ``c1`` and ``c1_acc``.
+
+    Args:
+        num_artists: artists (linked from the data by the CLI).
+        image_size: image side in pixels (linked from the data).
+        channels: ``"rgba"`` for crops with alpha (E and C1 read 4 channels; L_rec is
+            alpha-weighted); match the DataModule's ``channels``.
+        widths, fc_width, content_dim, style_dim: network widths; None takes
+            :func:`~animestyle.networks.gadn.gadn_preset` of the image size.
+        lambda_c1: weight of the adversarial C1 term (Table 2: 0.2).
+        lambda_e_kl: weight of E's KL (Table 2: 1e-4; official code 1e-5).
+        lambda_s_kl: weight of S's KL (Table 2: 2e-5; official code 1e-5).
+        c1_input: ``"generated"`` (paper: C1 reads ``G(E(x), S(a'))``) or ``"code"`` (the
+            ablation of Appendix C.1: an MLP C1 reads ``E(x)``).
+        cap_c1_at_prior: official code: push C1's belief in the source artist down only to
+            the class prior, not further.
+        other_artist: ``"random"`` (paper) or ``"next"`` (official code), see
+            :func:`other_artists`.
+        standardise_style: official code: standardise S's codes by their mixture
+            (see :class:`~animestyle.nn.StyleBank`).
+        nested_dropout: order the content dimensions by importance (the paper's encoder
+            analysis reads the first 2 and 8; Sec. 5.2.5).
+        lr: learning rate of E, G and C1 (Table 2: 5e-5).
+        lr_style: learning rate of S (Table 2: 5e-3).
+        warmup: iterations of linear learning-rate warm-up (official code: 100).
+        optimizer: optimizer class and settings for E, G, S and for C1, called with the
+            parameter groups (their learning rates come from ``lr``/``lr_style``); None is
+            Adam with eps 1e-4 (Table 2; eps from the official code).
+        channels_last: keep convolution weights and activations channels-last (faster on
+            recent GPUs).
+    """
+
+    def __init__(
+        self,
+        num_artists: int,
+        image_size: int = 64,
+        channels: Channels = "rgb",
+        widths: list[int] | None = None,
+        fc_width: int | None = None,
+        content_dim: int | None = None,
+        style_dim: int | None = None,
+        lambda_c1: float = 0.2,
+        lambda_e_kl: float = 1e-4,
+        lambda_s_kl: float = 2e-5,
+        c1_input: Literal["generated", "code"] = "generated",
+        cap_c1_at_prior: bool = False,
+        other_artist: OtherArtist = "random",
+        standardise_style: bool = False,
+        nested_dropout: bool = False,
+        lr: float = 5e-5,
+        lr_style: float = 5e-3,
+        warmup: int = 100,
+        optimizer: OptimizerCallable | None = None,
+        channels_last: bool = False,
+    ):
+        super().__init__()
+        self.save_hyperparameters(ignore=["optimizer"])
+        self._resolve(num_artists, image_size, channels, widths, fc_width, content_dim, style_dim)
+        if c1_input not in ("generated", "code"):
+            raise ValueError(f"c1_input={c1_input!r} is not allowed; choose 'generated' or 'code'")
+        self.encoder = self._encoder()
+        self.generator = self._generator()
+        self.style_bank = StyleBank(num_artists, self.style_dim, standardise_style)
+        self.c1: nn.Module = (
+            self._classifier(num_artists)
+            if c1_input == "generated"
+            else _CodeClassifier(self.content_dim, self.fc_width, num_artists)
+        )
+        self.nested_dropout = NestedDropout(self.content_dim) if nested_dropout else None
+        self.optimizer = optimizer
+        self._channels_last(channels_last)
+
+    # -- codes --
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Content code distribution of images ``x`` (B, 3 or 4, S, S) in [-1, 1]: mean and
+        std, (B, content_dim) each."""
+        return self.encoder(x)
+
+    def content_code(self, x: torch.Tensor) -> torch.Tensor:
+        """Training-time content code (B, content_dim): a draw, prefix-truncated under
+        nested dropout."""
+        mean, std = self.encoder(x)
+        c = mean + std * torch.randn_like(std)
+        return self.nested_dropout(c) if self.nested_dropout is not None else c
+
+    def _kl_weight(self) -> torch.Tensor | None:
+        return None if self.nested_dropout is None else self.nested_dropout.get_buffer("keep_probability")
+
+    # -- losses --
+
+    def classifier_loss(
+        self, c1_input: torch.Tensor, artist: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """C1's loss: NLL of the source artist on a detached shifted image (or code)."""
+        logits = self.c1(c1_input)
+        loss = F.cross_entropy(logits.float(), artist)
+        return loss, {"c1": loss, "c1_acc": (logits.argmax(1) == artist).float().mean()}
+
+    def generator_loss(
+        self,
+        x: torch.Tensor,
+        x_rec: torch.Tensor,
+        c1_input: torch.Tensor,
+        artist: torch.Tensor,
+        mean: torch.Tensor,
+        std: torch.Tensor,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """E, G and S's loss (paper's stage-1 objective)."""
+        colour, alpha = split_alpha(x, self.rgba)
+        hp = self.hparams
+        rec = pixel_distance(x_rec.float(), colour.float(), alpha)
+        logits = self.c1(c1_input).float()
+        if hp["cap_c1_at_prior"]:
+            frequency = self.style_bank.frequency.clamp_min(1e-12)
+            adv = capped_log_likelihood(logits, artist, frequency.log())
+        else:
+            adv = -F.cross_entropy(logits, artist)
+        kl_e = gaussian_kl(mean.float(), std.float(), self._kl_weight())
+        kl_s = self.style_bank.kl()
+        total = rec + hp["lambda_c1"] * adv + hp["lambda_e_kl"] * kl_e + hp["lambda_s_kl"] * kl_s
+        return total, {"rec": rec, "adv_c1": adv, "kl_e": kl_e, "kl_s": kl_s}
+
+    # -- training --
+
+    def forward_batch(self, x: torch.Tensor, artist: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One pass of E, S and G for a batch: ``mean``, ``std``, ``c``, ``x_rec``,
+        ``x_shift`` (B, 3, S, S), ``artist_trg`` (B,) and ``c1_input`` (what C1 reads)."""
+        mean, std = self.encoder(x)
+        c = mean + std * torch.randn_like(std)
+        if self.nested_dropout is not None:
+            c = self.nested_dropout(c)
+        artist_trg = other_artists(artist, self.num_artists, self.hparams["other_artist"])
+        s = self.style_bank.sample(artist)
+        s_trg = self.style_bank.sample(artist_trg).detach()  # a' only shapes G, not S (official code)
+        x_rec, x_shift = self.generator(torch.cat([c, c]), torch.cat([s, s_trg])).chunk(2)
+        _, alpha = split_alpha(x, self.rgba)
+        c1_input = with_alpha(x_shift, alpha) if self.hparams["c1_input"] == "generated" else c
+        return {
+            "mean": mean,
+            "std": std,
+            "c": c,
+            "x_rec": x_rec,
+            "x_shift": x_shift,
+            "artist_trg": artist_trg,
+            "c1_input": c1_input,
+        }
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        opt_g, opt_c = self.optimizer_list()
+        x, artist = batch["x"], batch["artist"]
+        out = self.forward_batch(x, artist)
+        with self.toggled_optimizer(opt_c):
+            loss_c, parts_c = self.classifier_loss(out["c1_input"].detach(), artist)
+            self.update(opt_c, loss_c, parts_c)
+        with self.toggled_optimizer(opt_g):  # C1 read again: its weights just changed
+            loss_g, parts_g = self.generator_loss(x, out["x_rec"], out["c1_input"], artist, out["mean"], out["std"])
+            self.update(opt_g, loss_g, parts_g)
+        self.finish_iteration()
+        self.log_parts({**parts_g, **parts_c}, prog_bar=("rec",))
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        """``val/rec``: reconstruction distance from the mean content code and mean style."""
+        x, artist = batch["x"], batch["artist"]
+        colour, alpha = split_alpha(x, self.rgba)
+        mean, _ = self.encoder(x)
+        x_rec = self.generator(mean, self.style_bank(artist)[0])
+        self.log("val/rec", pixel_distance(x_rec.float(), colour.float(), alpha), prog_bar=True)
+
+    def on_fit_start(self) -> None:
+        super().on_fit_start()
+        counts = self.class_counts()
+        if counts is not None and int(self.iteration) == 0:
+            self.style_bank.set_frequency(counts.to(self.device))
+
+    def configure_optimizers(self):  # type: ignore[no-untyped-def]
+        hp = self.hparams
+        make = self.optimizer or (lambda groups: torch.optim.Adam(groups, eps=1e-4))
+        opt_g = make(
+            [
+                {"params": [*self.encoder.parameters(), *self.generator.parameters()], "lr": hp["lr"]},
+                {"params": list(self.style_bank.parameters()), "lr": hp["lr_style"]},
+            ]
+        )
+        opt_c = make([{"params": list(self.c1.parameters()), "lr": hp["lr"]}])
+        return [opt_g, opt_c], [warmup_schedule(opt_g, hp["warmup"]), warmup_schedule(opt_c, hp["warmup"])]
+
+    # -- pictures --
+
+    def sample_grids(self, x: torch.Tensor, artist: torch.Tensor, artists: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Pictures of the current model, each (rows, cols, 3, S, S) in the data's colour space:
+
+        - ``transfer``: row i = content of ``x[i]``; column 0 the input, then ``G(E(x_i), S(a))``
+          for each artist in ``artists`` (fixed content x artists);
+        - ``generate``: row = artist, columns = random content codes (fixed artist x contents);
+        - ``reconstruction``: input, ``G(E(x), S(a))``, and ``G(E(x), 0)`` the style-neutral
+          reconstruction (the paper's Fig. 10).
+        """
+        with self.evaluating(self.encoder, self.generator, self.style_bank):
+            return gadn_grids(self.encoder, self.generator, self.style_bank, x, artist, artists, self.rgba)
+
+
+def gadn_grids(
+    encoder: Encoder,
+    generator: nn.Module,
+    style_bank: StyleBank,
+    x: torch.Tensor,
+    artist: torch.Tensor,
+    artists: torch.Tensor,
+    rgba: bool,
+) -> dict[str, torch.Tensor]:
+    """The three sample grids of a GADN model (see :meth:`GADNStage1.sample_grids`)."""
+    colour, _ = split_alpha(x, rgba)
+    n, k = x.shape[0], artists.shape[0]
+    mean, _ = encoder(x)
+    styles = style_bank(artists)[0]  # (k, D)
+    transfer = generator(mean.repeat_interleave(k, 0), styles.repeat(n, 1)).view(n, k, *colour.shape[1:])
+    z = torch.randn(n, mean.shape[1], generator=torch.Generator().manual_seed(0)).to(mean)
+    generated = generator(z.repeat(k, 1), styles.repeat_interleave(n, 0)).view(k, n, *colour.shape[1:])
+    rec = generator(mean, style_bank(artist)[0])
+    neutral = generator(mean, torch.zeros_like(style_bank(artist)[0]))
+    return {
+        "transfer": torch.cat([colour[:, None], transfer], 1),
+        "generate": generated,
+        "reconstruction": torch.stack([colour, rec, neutral], 1),
+    }
+
+
+# --- C2 pretraining -----------------------------------------------------------------------
+
+
+class GADNClassifierPretrain(_Architecture):
+    """C2 pretraining: an artist classifier on real images, NLL (paper Sec. 4.2.2, Table 2:
+    Adam, lr 1e-4, batch 16, 200k iterations). Its trunk also initialises stage 2's ``D``.
+
+    Args:
+        num_artists, image_size, channels, widths, fc_width: as :class:`GADNStage1`
+            (``content_dim`` and ``style_dim`` only follow along so stage 2 can check them).
+        content_dim, style_dim: recorded for stage 2's checks; not used here.
+        lr: learning rate (Table 2: 1e-4).
+        optimizer: optimizer class and settings; None is Adam.
+    """
+
+    def __init__(
+        self,
+        num_artists: int,
+        image_size: int = 64,
+        channels: Channels = "rgb",
+        widths: list[int] | None = None,
+        fc_width: int | None = None,
+        content_dim: int | None = None,
+        style_dim: int | None = None,
+        lr: float = 1e-4,
+        optimizer: OptimizerCallable | None = None,
+        channels_last: bool = False,
+    ):
+        super().__init__()
+        self.save_hyperparameters(ignore=["optimizer"])
+        self._resolve(num_artists, image_size, channels, widths, fc_width, content_dim, style_dim)
+        self.classifier = self._classifier(num_artists)
+        self.optimizer = optimizer
+        self._channels_last(channels_last)
+
+    def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
+        logits = self.classifier(batch["x"])
+        loss = F.cross_entropy(logits.float(), batch["artist"])
+        accuracy = (logits.argmax(1) == batch["artist"]).float().mean()
+        self.log_dict({f"{stage}/c2": loss, f"{stage}/c2_acc": accuracy}, prog_bar=True)
+        return loss
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = self._step(batch, "train")
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"C2 pretraining: loss term 'c2' is {loss.item()} at step {self.global_step}")
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def configure_optimizers(self):  # type: ignore[no-untyped-def]
+        params = [{"params": list(self.classifier.parameters()), "lr": self.hparams["lr"]}]
+        return self.optimizer(params) if self.optimizer else torch.optim.Adam(params)
+
+
+# --- stage 2 ------------------------------------------------------------------------------
+
+_STAGE1_FIX = "train stage 1 first (animestyle fit --config examples/gadn/<size>/stage1.yaml) and give its .ckpt"
+_C2_FIX = "pretrain C2 first (animestyle fit --config examples/gadn/<size>/classifier.yaml) and give its .ckpt"
+
+
+class GADNStage2(_Architecture, AdversarialModule):
+    """Stage 2: a dual-conditional GAN (paper Sec. 4.2.2). ``E`` is frozen; ``G`` and ``S``
+    continue from stage 1; ``C2`` continues from its pretraining; ``D``'s trunk starts as C2's.
+
+    Per iteration, with ``c = E(x)`` and ``x_fake = G(c, S(a'))``, ``a' != a``::
+
+        D, C2: min (D(x) - 1)^2 + (D(x_fake) + 1)^2  +  NLL(C2(x), a) + NLU(C2(x_fake), a')
+        G, S:  min lambda_D D(x_fake)^2 + lambda_C2 NLL(C2(x_fake), a')
+                   + lambda_cont ||E(x_fake) - E(x)||^2 + lambda_S_KL KL(S)
+
+    D and C2 share one optimizer step (they are separate networks, so this equals two
+    steps). Logged terms: ``d_real``, ``d_fake``, ``d``, ``c2_real``, ``c2_fake``,
+    ``c2_acc``, ``adv_d``, ``adv_c2``, ``cont``, ``kl_s``.
+
+    Args:
+        num_artists, image_size, channels: as :class:`GADNStage1`; must match both checkpoints.
+        stage1_checkpoint: a ``GADNStage1`` checkpoint: E, G and S start from it, and the
+            network widths are read from it.
+        classifier_checkpoint: a ``GADNClassifierPretrain`` checkpoint: C2 and D's trunk
+            start from it. None: both start untrained (not the paper's recipe).
+        widths, fc_width, content_dim, style_dim: None: read from ``stage1_checkpoint``.
+        lambda_d: weight of G's LSGAN term (Table 2: 1).
+        lambda_c2: weight of G's C2 term (Table 2: 1).
+        lambda_cont: weight of the content loss (Table 2: 0.05; official code 0.1; 0 is the
+            paper's ablation of Figs. 13-14).
+        lambda_s_kl: weight of S's KL (Table 2: 2e-5).
+        c2_adversarial: C2 learns that fakes are *not* by their target artist (NLU; paper).
+            False: C2 learns real images only (the ablation of Fig. 12 and Table 8).
+        content_loss: ``"paper"``: squared distance of the mean codes; ``"code"`` (official
+            code): standardised codes weighted per dimension by Var(mu) / (Var(mu) + E[std^2]),
+            from running statistics of E on the training data.
+        other_artist: as :class:`GADNStage1`.
+        augment: official code: the same random rotation (±15°) and zoom (≤1.25) of real
+            and fake images before D and C2.
+        ema_decay: decay of the EMA copy of G used for pictures; None: no copy.
+        lr: learning rate of G, D and C2 (Table 2: 2e-5).
+        lr_style: learning rate of S (Table 2: 0.01; official code 2e-3).
+        optimizer: optimizer class and settings for both optimizers, called with the
+            parameter groups; None is RMSprop with eps 1e-4 (Table 2; eps from the code).
+        channels_last: as :class:`GADNStage1`.
+    """
+
+    content_mean: torch.Tensor
+    content_var: torch.Tensor
+    content_noise: torch.Tensor
+
+    def __init__(
+        self,
+        num_artists: int,
+        image_size: int = 64,
+        channels: Channels = "rgb",
+        stage1_checkpoint: str | None = None,
+        classifier_checkpoint: str | None = None,
+        widths: list[int] | None = None,
+        fc_width: int | None = None,
+        content_dim: int | None = None,
+        style_dim: int | None = None,
+        lambda_d: float = 1.0,
+        lambda_c2: float = 1.0,
+        lambda_cont: float = 0.05,
+        lambda_s_kl: float = 2e-5,
+        c2_adversarial: bool = True,
+        content_loss: Literal["paper", "code"] = "paper",
+        other_artist: OtherArtist = "random",
+        standardise_style: bool = False,
+        augment: bool = False,
+        ema_decay: float | None = 0.999,
+        lr: float = 2e-5,
+        lr_style: float = 0.01,
+        optimizer: OptimizerCallable | None = None,
+        channels_last: bool = False,
+    ):
+        super().__init__()
+        self.save_hyperparameters(ignore=["optimizer"])
+        expected = {"num_artists": num_artists, "image_size": image_size, "channels": channels}
+        stage1 = self._stage1_record(stage1_checkpoint, expected, widths)
+        if stage1 is not None:
+            widths, fc_width = stage1["widths"], stage1["fc_width"]
+            content_dim, style_dim = stage1["content_dim"], stage1["style_dim"]
+        self._resolve(num_artists, image_size, channels, widths, fc_width, content_dim, style_dim)
+        if content_loss not in ("paper", "code"):
+            raise ValueError(f"content_loss={content_loss!r} is not allowed; choose 'paper' or 'code'")
+        self.encoder = self._encoder().requires_grad_(False)
+        self.generator = self._generator()
+        self.style_bank = StyleBank(num_artists, self.style_dim, standardise_style)
+        self.c2 = self._classifier(num_artists)
+        self.discriminator = self._classifier(1)
+        self.generator_ema = EMA(self.generator, ema_decay) if ema_decay is not None else None
+        self.augment = PairedAugment() if augment else None
+        # Running statistics of E's codes on real images, for content_loss="code".
+        self.register_buffer("content_mean", torch.zeros(self.content_dim))
+        self.register_buffer("content_var", torch.ones(self.content_dim))
+        self.register_buffer("content_noise", torch.zeros(self.content_dim))
+        self.optimizer = optimizer
+        self._channels_last(channels_last)
+
+    def _stage1_record(
+        self, path: str | None, expected: dict[str, Any], widths: list[int] | None
+    ) -> dict[str, Any] | None:
+        """The stage-1 checkpoint's record, checked against this run; None when no path is
+        given, or when rebuilding from a stage-2 checkpoint whose stage-1 file is gone."""
+        if path is None:
+            return None
+        from pathlib import Path
+
+        if widths is not None and not Path(path).is_file():
+            return None  # widths already resolved: loading a stage-2 checkpoint; setup() checks for training
+        checkpoint = read_checkpoint(path, "stage1_checkpoint", ("GADNStage1",), _STAGE1_FIX)
+        check_same("stage1_checkpoint", checkpoint, expected, "use the same data and image size in both stages")
+        return checkpoint["animestyle"]
+
+    def setup(self, stage: str) -> None:
+        """Load E, G, S and C2 (and D's trunk) from the checkpoints, unless resuming a stage-2
+        run (its own checkpoint then restores everything)."""
+        if stage != "fit" or getattr(self.trainer, "ckpt_path", None):
+            return
+        hp = self.hparams
+        if hp["stage1_checkpoint"] is None:
+            raise CheckpointError(f"stage1_checkpoint is not set; {_STAGE1_FIX}")
+        expected = {**self.record()}
+        stage1 = read_checkpoint(hp["stage1_checkpoint"], "stage1_checkpoint", ("GADNStage1",), _STAGE1_FIX)
+        check_same("stage1_checkpoint", stage1, expected, "use the same data and image size in both stages")
+        state = stage1["state_dict"]
+        for name in ("encoder", "generator", "style_bank"):
+            getattr(self, name).load_state_dict(_sub_state(state, name))
+        if self.generator_ema is not None:
+            self.generator_ema.reset(self.generator)
+        if hp["classifier_checkpoint"] is not None:
+            c2 = read_checkpoint(
+                hp["classifier_checkpoint"], "classifier_checkpoint", ("GADNClassifierPretrain",), _C2_FIX
+            )
+            arch = {k: v for k, v in expected.items() if k not in ("content_dim", "style_dim")}
+            check_same("classifier_checkpoint", c2, arch, "pretrain C2 on the same data and image size")
+            self.c2.load_state_dict(_sub_state(c2["state_dict"], "classifier"))
+            self.discriminator.trunk.load_state_dict(self.c2.trunk.state_dict())
+
+    def on_fit_start(self) -> None:
+        super().on_fit_start()
+        counts = self.class_counts()
+        if counts is not None and int(self.iteration) == 0:
+            self.style_bank.set_frequency(counts.to(self.device))
+
+    # -- losses --
+
+    def discriminator_loss(
+        self, x: torch.Tensor, fake: torch.Tensor, artist: torch.Tensor, artist_trg: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """D's LSGAN loss plus C2's NLL on real and NLU on fake images; ``fake`` is the
+        (detached) network input of the generated images."""
+        if self.augment is not None:
+            x, fake = self.augment(x, fake)
+        both = torch.cat([x, fake])
+        score_real, score_fake = self.discriminator(both).float().chunk(2)
+        logits_real, logits_fake = self.c2(both).float().chunk(2)
+        d_real, d_fake = (score_real - 1).square().mean(), (score_fake + 1).square().mean()
+        c2_real = F.cross_entropy(logits_real, artist)
+        parts = {
+            "d_real": d_real,
+            "d_fake": d_fake,
+            "d": lsgan_discriminator(score_real, score_fake),
+            "c2_real": c2_real,
+        }
+        total = parts["d"] + c2_real
+        if self.hparams["c2_adversarial"]:
+            parts["c2_fake"] = nlu(logits_fake, artist_trg)
+            total = total + parts["c2_fake"]
+        parts["c2_acc"] = (logits_real.argmax(1) == artist).float().mean()
+        return total, parts
+
+    def generator_loss(
+        self, fake: torch.Tensor, artist_trg: torch.Tensor, c_target: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """G and S's loss; ``fake`` is the network input of the generated images (with
+        gradients), ``c_target`` (B, content_dim) the mean content code of the sources."""
+        hp = self.hparams
+        if self.augment is not None:
+            fake_seen, _ = self.augment(fake, fake.detach())
+        else:
+            fake_seen = fake
+        adv_d = lsgan_generator(self.discriminator(fake_seen).float())
+        adv_c2 = F.cross_entropy(self.c2(fake_seen).float(), artist_trg)
+        c_fake, _ = self.encoder(fake)
+        cont = self.content_loss(c_fake.float(), c_target.float())
+        kl_s = self.style_bank.kl()
+        total = hp["lambda_d"] * adv_d + hp["lambda_c2"] * adv_c2 + hp["lambda_cont"] * cont + hp["lambda_s_kl"] * kl_s
+        return total, {"adv_d": adv_d, "adv_c2": adv_c2, "cont": cont, "kl_s": kl_s}
+
+    def content_loss(self, c_fake: torch.Tensor, c_target: torch.Tensor) -> torch.Tensor:
+        if self.hparams["content_loss"] == "paper":
+            return content_distance(c_fake, c_target)
+        spread = self.content_var.sqrt().clamp_min(1e-6)
+        weight = self.content_var / (self.content_var + self.content_noise).clamp_min(1e-12)
+        return content_distance(c_fake / spread, c_target / spread, weight)
+
+    @torch.no_grad()
+    def _track_content(self, mean: torch.Tensor, std: torch.Tensor, momentum: float = 0.01) -> None:
+        if int(self.iteration) == 0:
+            momentum = 1.0
+        self.content_mean.lerp_(mean.float().mean(0), momentum)
+        self.content_var.lerp_(mean.float().var(0, unbiased=False), momentum)
+        self.content_noise.lerp_(std.float().square().mean(0), momentum)
+
+    # -- training --
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        opt_g, opt_d = self.optimizer_list()
+        x, artist = batch["x"], batch["artist"]
+        _, alpha = split_alpha(x, self.rgba)
+        with torch.no_grad():
+            mean, std = self.encoder(x)
+        if self.hparams["content_loss"] == "code":
+            self._track_content(mean, std)
+        artist_trg = other_artists(artist, self.num_artists, self.hparams["other_artist"])
+        x_fake = self.generator(mean + std * torch.randn_like(std), self.style_bank.sample(artist_trg))
+        fake = with_alpha(x_fake, alpha)
+        with self.toggled_optimizer(opt_d):
+            loss_d, parts_d = self.discriminator_loss(x, fake.detach(), artist, artist_trg)
+            self.update(opt_d, loss_d, parts_d)
+        with self.toggled_optimizer(opt_g):  # D and C2 read again: their weights just changed
+            loss_g, parts_g = self.generator_loss(fake, artist_trg, mean)
+            self.update(opt_g, loss_g, parts_g)
+        if self.generator_ema is not None:
+            self.generator_ema.update(self.generator)
+        self.finish_iteration()
+        self.log_parts({**parts_d, **parts_g}, prog_bar=("d", "adv_c2"))
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        """``val/c2_acc`` on real images and ``val/transfer_c2_acc``: how often C2 names the
+        target artist of a transfer (an adversarial C2 should rarely; paper Table 8)."""
+        x, artist = batch["x"], batch["artist"]
+        _, alpha = split_alpha(x, self.rgba)
+        mean, _ = self.encoder(x)
+        artist_trg = other_artists(artist, self.num_artists, "random")
+        fake = with_alpha(self.generator(mean, self.style_bank(artist_trg)[0]), alpha)
+        self.log_dict(
+            {
+                "val/c2_acc": (self.c2(x).argmax(1) == artist).float().mean(),
+                "val/transfer_c2_acc": (self.c2(fake).argmax(1) == artist_trg).float().mean(),
+            }
+        )
+
+    def configure_optimizers(self):  # type: ignore[no-untyped-def]
+        hp = self.hparams
+        make = self.optimizer or (lambda groups: torch.optim.RMSprop(groups, eps=1e-4))
+        opt_g = make(
+            [
+                {"params": list(self.generator.parameters()), "lr": hp["lr"]},
+                {"params": list(self.style_bank.parameters()), "lr": hp["lr_style"]},
+            ]
+        )
+        opt_d = make([{"params": [*self.discriminator.parameters(), *self.c2.parameters()], "lr": hp["lr"]}])
+        return [opt_g, opt_d]
+
+    def sample_grids(self, x: torch.Tensor, artist: torch.Tensor, artists: torch.Tensor) -> dict[str, torch.Tensor]:
+        """As :meth:`GADNStage1.sample_grids`, drawn by the EMA generator when there is one."""
+        generator = self.generator_ema.network if self.generator_ema is not None else self.generator
+        with self.evaluating(self.encoder, generator, self.style_bank):
+            return gadn_grids(self.encoder, generator, self.style_bank, x, artist, artists, self.rgba)
+
+
+def _sub_state(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """The entries of a LightningModule state dict under ``prefix.``, without the prefix."""
+    head = prefix + "."
+    return {k[len(head) :]: v for k, v in state.items() if k.startswith(head)}
