@@ -85,7 +85,15 @@ class AnimeStyleCLI(LightningCLI):
         try:
             super().instantiate_classes()
         except ValueError as error:
-            self.parser.error(str(error))
+            self.parser.error(str(_root_cause(error)))
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    """The error our code raised, not jsonargparse's wrapper around it (which lists every
+    type the value failed to match)."""
+    while (cause := error.__cause__ or error.__context__) is not None and isinstance(cause, ValueError):
+        error = cause
+    return error
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -97,7 +105,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         except (ValueError, RuntimeError) as error:  # bad input or setup: one line naming it, not a traceback
             raise SystemExit(f"animestyle {args[0]}: error: {error}") from None
         return
-    # LightningCLI reads sys.argv itself; giving it the same list again makes it warn.
     try:
         _train(args, argv is None)
     except (CheckpointError, NonFiniteLossError) as error:  # bad input checkpoint, NaN loss: say which, no traceback
@@ -105,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _train(args: list[str], from_sys_argv: bool) -> None:
+    # LightningCLI reads sys.argv itself; giving it the same list again makes it warn.
     AnimeStyleCLI(
         L.LightningModule,
         AnimeFacesDataModule,

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+import torch
 
 os.environ.setdefault("WANDB_MODE", "disabled")
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
@@ -12,3 +13,11 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test session caches (oracles, ...) in its own folder, never in ~/.cache."""
     monkeypatch.setenv("ANIMESTYLE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread_per_worker() -> None:
+    """Under pytest-xdist every worker is a process of its own: one torch thread each, so
+    that the workers do not oversubscribe the cores (tiny convolutions are then ~100x slower)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        torch.set_num_threads(1)

@@ -5,10 +5,16 @@ can be drawn. The callback fixes a batch of validation images and a set of artis
 start of training, so that every picture of a run shows the same contents and styles, and
 writes each grid as ``<log dir>/samples/<name>_<iteration>.png`` and to Weights & Biases
 when a ``WandbLogger`` is attached.
+
+Drawing leaves the random streams as it found them, so a run draws the same batches and
+noise with or without pictures, and a resumed run (which fetches its fixed batch again)
+continues exactly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +45,8 @@ class SampleGrids(L.Callback):
         self.every, self.num_images, self.num_artists = every_n_iterations, num_images, num_artists
         self.batch: dict[str, torch.Tensor] | None = None
         self.saved: list[Path] = []  # every PNG written, in order
+        self.folder: Path | None = None  # <log dir>/samples, known from the start of fit
+        self.drawn: int | None = None  # the iteration drawn last
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not hasattr(pl_module, "sample_grids"):
@@ -46,13 +54,16 @@ class SampleGrids(L.Callback):
                 f"SampleGrids draws modules with a sample_grids method; {type(pl_module).__name__} has none"
             )
         datamodule = trainer.datamodule  # type: ignore[attr-defined]
-        loader = datamodule.val_dataloader()
-        batch = next(iter(loader))
+        with _random_state_kept(pl_module.device):  # iter() draws a seed from torch's stream
+            batch = next(iter(datamodule.val_dataloader()))
         batch = datamodule.on_after_batch_transfer(batch, 0)
         self.batch = {k: v[: self.num_images] for k, v in batch.items() if k in ("x", "artist")}
         total: int = pl_module.num_artists  # type: ignore[assignment]
         count = min(self.num_artists, total)
         self.artists = torch.linspace(0, total - 1, count).round().long()
+        # Here, on every rank: trainer.log_dir is a collective call (a broadcast), so asking
+        # for it on rank zero alone, in draw(), would hang a multi-device run.
+        self.folder = Path(trainer.log_dir or trainer.default_root_dir) / "samples"
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
         iteration = _iteration(trainer, pl_module)
@@ -60,31 +71,48 @@ class SampleGrids(L.Callback):
             self.draw(trainer, pl_module, iteration)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.draw(trainer, pl_module, _iteration(trainer, pl_module))
+        iteration = _iteration(trainer, pl_module)
+        if iteration != self.drawn:  # not drawn already by the last batch
+            self.draw(trainer, pl_module, iteration)
 
     def draw(self, trainer: L.Trainer, pl_module: L.LightningModule, iteration: int) -> None:
-        """Write every grid of ``pl_module`` now (rank zero only)."""
-        if self.batch is None or not trainer.is_global_zero:
+        """Write every grid of ``pl_module`` now: rank zero does, other ranks return at once
+        (no collective calls, so rank zero may also call it alone)."""
+        self.drawn = iteration
+        if self.batch is None or self.folder is None or not trainer.is_global_zero:
             return
         device = pl_module.device
         x, artist = self.batch["x"].to(device), self.batch["artist"].to(device)
-        grids = pl_module.sample_grids(x, artist, self.artists.to(device))  # type: ignore[operator]
+        with _random_state_kept(device):
+            grids = pl_module.sample_grids(x, artist, self.artists.to(device))  # type: ignore[operator]
         to_display = getattr(trainer.datamodule, "to_display", lambda t: t[:, :3])  # type: ignore[attr-defined]
-        folder = Path(trainer.log_dir or trainer.default_root_dir) / "samples"
-        folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
         for name, grid in grids.items():
             cols = grid.shape[1]
             images = to_display(grid.flatten(0, 1).float()).clamp(-1, 1)
             picture = make_grid(images, nrow=cols, padding=1, normalize=True, value_range=(-1, 1))
-            path = folder / f"{name}_{iteration:07d}.png"
+            path = self.folder / f"{name}_{iteration:07d}.png"
             save_image(picture, path)
             self.saved.append(path)
             for logger in trainer.loggers:
                 if isinstance(logger, WandbLogger):
-                    logger.log_image(key=f"samples/{name}", images=[str(path)], step=trainer.global_step)
+                    logger.log_image(key=f"samples/{name}", images=[str(path)], step=_log_step(trainer))
 
 
 def _iteration(trainer: L.Trainer, pl_module: L.LightningModule) -> int:
     """The method's own iteration counter, or Lightning's step for automatic optimisation."""
     iteration = getattr(pl_module, "iteration", None)
     return int(iteration) if iteration is not None else trainer.global_step
+
+
+def _log_step(trainer: L.Trainer) -> int:
+    """The step Lightning logs this batch's metrics at, so that pictures and loss curves share
+    one x-axis: batches, not ``global_step`` (optimizer steps, 2 per batch for a GAN)."""
+    return int(getattr(trainer.fit_loop.epoch_loop, "_batches_that_stepped", trainer.global_step))
+
+
+@contextmanager
+def _random_state_kept(device: torch.device) -> Iterator[None]:
+    """Run the block without advancing torch's CPU stream or ``device``'s CUDA stream."""
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        yield

@@ -46,6 +46,11 @@ class SyntheticSource:
             check_count(f"synthetic.{name}", getattr(self, name), 1)
 
 
+# Checkpoints hold the DataModule's arguments; torch.load(weights_only=True), Lightning's
+# default for Trainer.fit(ckpt_path=...), refuses any class not listed here.
+torch.serialization.add_safe_globals([SyntheticSource])
+
+
 class _Adapted(Dataset[dict[str, torch.Tensor]]):
     """Synthetic items in the layout of the DataModule's datasets: ``x`` (4, H, W) uint8 RGBA
     (opaque), and the chosen attribute columns."""

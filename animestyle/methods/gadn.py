@@ -16,6 +16,7 @@ says so.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 import torch
@@ -37,6 +38,7 @@ from animestyle.methods.base import (
     AdversarialModule,
     AnimeStyleModule,
     CheckpointError,
+    NonFiniteLossError,
     check_same,
     read_checkpoint,
     warmup_schedule,
@@ -125,9 +127,14 @@ class _Architecture(AnimeStyleModule):
     def _generator(self) -> Generator:
         return Generator(self.content_dim, self.style_dim, self.widths, self.fc_width, self.image_size)
 
-    def _channels_last(self, enabled: bool) -> None:
-        if enabled:
+    def _speedups(self, channels_last: bool, compile: bool) -> None:
+        if channels_last:
             self.to(memory_format=torch.channels_last)
+        if compile:  # in place: parameter names, hence checkpoints, stay as they are
+            for name in ("encoder", "generator", "c1", "c2", "classifier", "discriminator"):
+                network = getattr(self, name, None)
+                if isinstance(network, nn.Module):
+                    network.compile()
 
     def on_fit_start(self) -> None:
         """Refuse data whose number of artists differs from the networks'."""
@@ -204,6 +211,7 @@ class GADNStage1(_Architecture, AdversarialModule):
             Adam with eps 1e-4 (Table 2; eps from the official code).
         channels_last: keep convolution weights and activations channels-last (faster on
             recent GPUs).
+        compile: ``torch.compile`` the networks (in place; checkpoints are unchanged).
     """
 
     def __init__(
@@ -228,6 +236,7 @@ class GADNStage1(_Architecture, AdversarialModule):
         warmup: int = 100,
         optimizer: OptimizerCallable | None = None,
         channels_last: bool = False,
+        compile: bool = False,
     ):
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer"])
@@ -244,7 +253,7 @@ class GADNStage1(_Architecture, AdversarialModule):
         )
         self.nested_dropout = NestedDropout(self.content_dim) if nested_dropout else None
         self.optimizer = optimizer
-        self._channels_last(channels_last)
+        self._speedups(channels_last, compile)
 
     # -- codes --
 
@@ -415,6 +424,7 @@ class GADNClassifierPretrain(_Architecture):
         content_dim, style_dim: recorded for stage 2's checks; not used here.
         lr: learning rate (Table 2: 1e-4).
         optimizer: optimizer class and settings; None is Adam.
+        channels_last, compile: as :class:`GADNStage1`.
     """
 
     def __init__(
@@ -429,13 +439,14 @@ class GADNClassifierPretrain(_Architecture):
         lr: float = 1e-4,
         optimizer: OptimizerCallable | None = None,
         channels_last: bool = False,
+        compile: bool = False,
     ):
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer"])
         self._resolve(num_artists, image_size, channels, widths, fc_width, content_dim, style_dim)
         self.classifier = self._classifier(num_artists)
         self.optimizer = optimizer
-        self._channels_last(channels_last)
+        self._speedups(channels_last, compile)
 
     def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
         logits = self.classifier(batch["x"])
@@ -447,7 +458,10 @@ class GADNClassifierPretrain(_Architecture):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self._step(batch, "train")
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"C2 pretraining: loss term 'c2' is {loss.item()} at step {self.global_step}")
+            raise NonFiniteLossError(  # one optimizer: global_step counts iterations
+                f"{type(self).__name__}: loss term 'c2' is {loss.item()} at iteration {self.global_step}; "
+                "training stopped before this step changed any weight"
+            )
         return loss
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
@@ -496,14 +510,14 @@ class GADNStage2(_Architecture, AdversarialModule):
             code): standardised codes weighted per dimension by Var(mu) / (Var(mu) + E[std^2]),
             from running statistics of E on the training data.
         other_artist: as :class:`GADNStage1`.
-        augment: official code: the same random rotation (±15°) and zoom (≤1.25) of real
+        augment_adversaries: official code: the same random rotation (±15°) and zoom (≤1.25) of real
             and fake images before D and C2.
         ema_decay: decay of the EMA copy of G used for pictures; None: no copy.
         lr: learning rate of G, D and C2 (Table 2: 2e-5).
         lr_style: learning rate of S (Table 2: 0.01; official code 2e-3).
         optimizer: optimizer class and settings for both optimizers, called with the
             parameter groups; None is RMSprop with eps 1e-4 (Table 2; eps from the code).
-        channels_last: as :class:`GADNStage1`.
+        channels_last, compile: as :class:`GADNStage1`.
     """
 
     content_mean: torch.Tensor
@@ -529,18 +543,26 @@ class GADNStage2(_Architecture, AdversarialModule):
         content_loss: Literal["paper", "code"] = "paper",
         other_artist: OtherArtist = "random",
         standardise_style: bool = False,
-        augment: bool = False,
+        augment_adversaries: bool = False,
         ema_decay: float | None = 0.999,
         lr: float = 2e-5,
         lr_style: float = 0.01,
         optimizer: OptimizerCallable | None = None,
         channels_last: bool = False,
+        compile: bool = False,
     ):
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer"])
         expected = {"num_artists": num_artists, "image_size": image_size, "channels": channels}
+        given = {"widths": widths, "fc_width": fc_width, "content_dim": content_dim, "style_dim": style_dim}
         stage1 = self._stage1_record(stage1_checkpoint, expected, widths)
         if stage1 is not None:
+            check_same(
+                "stage1_checkpoint",
+                {"animestyle": stage1},
+                {k: v for k, v in given.items() if v is not None},
+                "leave the network widths unset in stage 2: they are read from the stage-1 checkpoint",
+            )
             widths, fc_width = stage1["widths"], stage1["fc_width"]
             content_dim, style_dim = stage1["content_dim"], stage1["style_dim"]
         self._resolve(num_artists, image_size, channels, widths, fc_width, content_dim, style_dim)
@@ -552,13 +574,13 @@ class GADNStage2(_Architecture, AdversarialModule):
         self.c2 = self._classifier(num_artists)
         self.discriminator = self._classifier(1)
         self.generator_ema = EMA(self.generator, ema_decay) if ema_decay is not None else None
-        self.augment = PairedAugment() if augment else None
+        self.augment = PairedAugment() if augment_adversaries else None
         # Running statistics of E's codes on real images, for content_loss="code".
         self.register_buffer("content_mean", torch.zeros(self.content_dim))
         self.register_buffer("content_var", torch.ones(self.content_dim))
         self.register_buffer("content_noise", torch.zeros(self.content_dim))
         self.optimizer = optimizer
-        self._channels_last(channels_last)
+        self._speedups(channels_last, compile)
 
     def _stage1_record(
         self, path: str | None, expected: dict[str, Any], widths: list[int] | None
@@ -567,8 +589,6 @@ class GADNStage2(_Architecture, AdversarialModule):
         given, or when rebuilding from a stage-2 checkpoint whose stage-1 file is gone."""
         if path is None:
             return None
-        from pathlib import Path
-
         if widths is not None and not Path(path).is_file():
             return None  # widths already resolved: loading a stage-2 checkpoint; setup() checks for training
         checkpoint = read_checkpoint(path, "stage1_checkpoint", ("GADNStage1",), _STAGE1_FIX)
