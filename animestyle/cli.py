@@ -91,7 +91,9 @@ class AnimeStyleCLI(LightningCLI):
 def _root_cause(error: BaseException) -> BaseException:
     """The error our code raised, not jsonargparse's wrapper around it (which lists every
     type the value failed to match)."""
-    while (cause := error.__cause__ or error.__context__) is not None and isinstance(cause, ValueError):
+    while isinstance(
+        cause := error.__cause__ or (None if error.__suppress_context__ else error.__context__), ValueError
+    ):
         error = cause
     return error
 

@@ -4,11 +4,11 @@
 and restores the random state so that a resumed run continues exactly, and checks that
 checkpoints given as inputs come from the right method with the right number of artists.
 
-``AdversarialModule`` adds manual optimisation the way Lightning needs it for GANs
-(``../ecosystem notes``): one ``update`` per optimizer inside ``toggled_optimizer``, the
-method's own ``iteration`` counter (Lightning's ``global_step`` counts every optimizer
-step, so ``trainer.max_steps`` is iterations x optimizers), stepped LR schedules, and a
-check that stops at the first non-finite loss term, naming it, before any weight changes.
+``AdversarialModule`` adds manual optimisation the way Lightning needs it for GANs: one
+``update`` per optimizer inside ``toggled_optimizer``; the method's own ``iteration``
+counter (Lightning's ``global_step`` counts every optimizer step, so ``trainer.max_steps``
+is iterations x optimizers); stepped LR schedules; and a check that stops at the first
+non-finite loss term, naming it, before its update.
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ def read_checkpoint(path: str | Path, argument: str, methods: tuple[str, ...], f
     if not path.is_file():
         raise CheckpointError(f"{argument}={str(path)!r} does not exist; {fix}")
     try:
-        # Lightning checkpoints hold hyperparameters as plain Python objects, not only tensors.
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+        # weights_only: a config may name any file, and unpickling code from it would run it;
+        # mmap: stage 2 reads a stage-1 checkpoint of ~2 GB at 256 px for a few tensors.
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception as error:  # a truncated or foreign file: say which one
         raise CheckpointError(f"{argument}={str(path)!r} is not a readable checkpoint ({error}); {fix}") from None
     method = checkpoint.get("animestyle", {}).get("method") if isinstance(checkpoint, dict) else None
@@ -142,18 +143,28 @@ class AdversarialModule(AnimeStyleModule):
         return list(optimizers) if isinstance(optimizers, list) else [optimizers]
 
     def check_finite(self, parts: Mapping[str, torch.Tensor]) -> None:
-        """NonFiniteLossError naming the first NaN or infinite term, the iteration and the
-        last checkpoint (which stays as it was: no weight has changed yet)."""
-        for name, value in parts.items():
-            if not torch.isfinite(value).all():
-                callback = getattr(self._trainer, "checkpoint_callback", None) if self._trainer else None
-                last = getattr(callback, "last_model_path", "") or getattr(callback, "best_model_path", "")
-                kept = f"the last good checkpoint is kept: {last}" if last else "no checkpoint was saved before it"
-                raise NonFiniteLossError(
-                    f"{type(self).__name__}: loss term {name!r} is {value.detach().float().mean().item()} at iteration "
-                    f"{int(self.iteration)}; training stopped before this step changed any weight, and {kept}. "
-                    "Lower the learning rates or use precision 32 / bf16-mixed instead of 16-mixed."
-                )
+        """NonFiniteLossError naming the first NaN or infinite term and the iteration, before
+        the update it would feed; the last checkpoint is left as it was.
+
+        Under DDP every rank stops together (a rank stopping alone would leave the others
+        waiting in their next all-reduce)."""
+        finite = bool(torch.stack([torch.isfinite(v.detach()).all() for v in parts.values()]).all())
+        if self._trainer is not None:
+            finite = self.trainer.strategy.reduce_boolean_decision(finite, all=True)
+        if finite:
+            return
+        bad = [(n, v) for n, v in parts.items() if not torch.isfinite(v.detach()).all()]
+        term = (
+            f"loss term {bad[0][0]!r} is {bad[0][1].detach().float().mean().item()}" if bad else "another rank's loss"
+        )
+        callback = getattr(self._trainer, "checkpoint_callback", None) if self._trainer else None
+        last = getattr(callback, "last_model_path", "") or getattr(callback, "best_model_path", "")
+        kept = f"the last checkpoint is kept: {last}" if last else "no checkpoint was saved before it"
+        raise NonFiniteLossError(
+            f"{type(self).__name__}: {term} at iteration {int(self.iteration)}; training stopped without "
+            f"applying the update it feeds, and {kept}. "
+            "Lower the learning rates or use precision 32 / bf16-mixed instead of 16-mixed."
+        )
 
     def update(self, optimizer: LightningOptimizer, loss: torch.Tensor, parts: Mapping[str, torch.Tensor]) -> None:
         """Check ``parts``, then zero, backpropagate ``loss`` and step ``optimizer``; call it

@@ -116,6 +116,7 @@ class _Architecture(AnimeStyleModule):
             "fc_width": self.fc_width,
             "content_dim": self.content_dim,
             "style_dim": self.style_dim,
+            "standardise_style": bool(self.hparams.get("standardise_style", False)),
         }
 
     def _classifier(self, num_outputs: int) -> Classifier:
@@ -137,7 +138,8 @@ class _Architecture(AnimeStyleModule):
                     network.compile()
 
     def on_fit_start(self) -> None:
-        """Refuse data whose number of artists differs from the networks'."""
+        """Refuse data whose number of artists differs from the networks'; on a fresh run,
+        weigh the style bank's artists by how often training shows them."""
         datamodule = getattr(self.trainer, "datamodule", None)
         artists = getattr(datamodule, "num_artists", None)
         if artists is not None and artists != self.num_artists:
@@ -145,10 +147,17 @@ class _Architecture(AnimeStyleModule):
                 f"{type(self).__name__} has num_artists={self.num_artists} but the data has {artists} artists; "
                 "train every stage on the same data (num_artists is linked from it)"
             )
+        style_bank = getattr(self, "style_bank", None)
+        counts = self.class_counts()
+        if isinstance(style_bank, StyleBank) and counts is not None and int(getattr(self, "iteration", 0)) == 0:
+            style_bank.set_frequency(counts.to(self.device))
 
     def class_counts(self) -> torch.Tensor | None:
-        """Training images per artist (A,), when the DataModule can tell."""
+        """Images per artist (A,) as training draws them, when the DataModule can tell:
+        uniform under class-balanced sampling, else the training counts."""
         datamodule = getattr(self.trainer, "datamodule", None)
+        if getattr(datamodule, "balanced", False):
+            return torch.ones(self.num_artists)
         labels = getattr(datamodule, "train_labels", None)
         if labels is None:
             return None
@@ -201,11 +210,14 @@ class GADNStage1(_Architecture, AdversarialModule):
             :func:`other_artists`.
         standardise_style: official code: standardise S's codes by their mixture
             (see :class:`~animestyle.nn.StyleBank`).
+        detach_target_style: official code: S gets no gradient through ``G(E(x), S(a'))``
+            (the paper's objective minimises over S every term, the C1 term included).
         nested_dropout: order the content dimensions by importance (the paper's encoder
             analysis reads the first 2 and 8; Sec. 5.2.5).
         lr: learning rate of E, G and C1 (Table 2: 5e-5).
         lr_style: learning rate of S (Table 2: 5e-3).
-        warmup: iterations of linear learning-rate warm-up (official code: 100).
+        warmup: iterations of linear learning-rate warm-up (official code: 100; the paper
+            does not say).
         optimizer: optimizer class and settings for E, G, S and for C1, called with the
             parameter groups (their learning rates come from ``lr``/``lr_style``); None is
             Adam with eps 1e-4 (Table 2; eps from the official code).
@@ -230,6 +242,7 @@ class GADNStage1(_Architecture, AdversarialModule):
         cap_c1_at_prior: bool = False,
         other_artist: OtherArtist = "random",
         standardise_style: bool = False,
+        detach_target_style: bool = False,
         nested_dropout: bool = False,
         lr: float = 5e-5,
         lr_style: float = 5e-3,
@@ -254,20 +267,6 @@ class GADNStage1(_Architecture, AdversarialModule):
         self.nested_dropout = NestedDropout(self.content_dim) if nested_dropout else None
         self.optimizer = optimizer
         self._speedups(channels_last, compile)
-
-    # -- codes --
-
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Content code distribution of images ``x`` (B, 3 or 4, S, S) in [-1, 1]: mean and
-        std, (B, content_dim) each."""
-        return self.encoder(x)
-
-    def content_code(self, x: torch.Tensor) -> torch.Tensor:
-        """Training-time content code (B, content_dim): a draw, prefix-truncated under
-        nested dropout."""
-        mean, std = self.encoder(x)
-        c = mean + std * torch.randn_like(std)
-        return self.nested_dropout(c) if self.nested_dropout is not None else c
 
     def _kl_weight(self) -> torch.Tensor | None:
         return None if self.nested_dropout is None else self.nested_dropout.get_buffer("keep_probability")
@@ -317,7 +316,9 @@ class GADNStage1(_Architecture, AdversarialModule):
             c = self.nested_dropout(c)
         artist_trg = other_artists(artist, self.num_artists, self.hparams["other_artist"])
         s = self.style_bank.sample(artist)
-        s_trg = self.style_bank.sample(artist_trg).detach()  # a' only shapes G, not S (official code)
+        s_trg = self.style_bank.sample(artist_trg)
+        if self.hparams["detach_target_style"]:
+            s_trg = s_trg.detach()
         x_rec, x_shift = self.generator(torch.cat([c, c]), torch.cat([s, s_trg])).chunk(2)
         _, alpha = split_alpha(x, self.rgba)
         c1_input = with_alpha(x_shift, alpha) if self.hparams["c1_input"] == "generated" else c
@@ -351,12 +352,6 @@ class GADNStage1(_Architecture, AdversarialModule):
         mean, _ = self.encoder(x)
         x_rec = self.generator(mean, self.style_bank(artist)[0])
         self.log("val/rec", pixel_distance(x_rec.float(), colour.float(), alpha), prog_bar=True)
-
-    def on_fit_start(self) -> None:
-        super().on_fit_start()
-        counts = self.class_counts()
-        if counts is not None and int(self.iteration) == 0:
-            self.style_bank.set_frequency(counts.to(self.device))
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         hp = self.hparams
@@ -510,6 +505,7 @@ class GADNStage2(_Architecture, AdversarialModule):
             code): standardised codes weighted per dimension by Var(mu) / (Var(mu) + E[std^2]),
             from running statistics of E on the training data.
         other_artist: as :class:`GADNStage1`.
+        standardise_style: as :class:`GADNStage1`; None: as the stage-1 checkpoint was trained.
         augment_adversaries: official code: the same random rotation (±15°) and zoom (≤1.25) of real
             and fake images before D and C2.
         ema_decay: decay of the EMA copy of G used for pictures; None: no copy.
@@ -520,7 +516,6 @@ class GADNStage2(_Architecture, AdversarialModule):
         channels_last, compile: as :class:`GADNStage1`.
     """
 
-    content_mean: torch.Tensor
     content_var: torch.Tensor
     content_noise: torch.Tensor
 
@@ -542,7 +537,7 @@ class GADNStage2(_Architecture, AdversarialModule):
         c2_adversarial: bool = True,
         content_loss: Literal["paper", "code"] = "paper",
         other_artist: OtherArtist = "random",
-        standardise_style: bool = False,
+        standardise_style: bool | None = None,
         augment_adversaries: bool = False,
         ema_decay: float | None = 0.999,
         lr: float = 2e-5,
@@ -555,16 +550,21 @@ class GADNStage2(_Architecture, AdversarialModule):
         self.save_hyperparameters(ignore=["optimizer"])
         expected = {"num_artists": num_artists, "image_size": image_size, "channels": channels}
         given = {"widths": widths, "fc_width": fc_width, "content_dim": content_dim, "style_dim": style_dim}
+        given["standardise_style"] = standardise_style
         stage1 = self._stage1_record(stage1_checkpoint, expected, widths)
         if stage1 is not None:
             check_same(
                 "stage1_checkpoint",
                 {"animestyle": stage1},
                 {k: v for k, v in given.items() if v is not None},
-                "leave the network widths unset in stage 2: they are read from the stage-1 checkpoint",
+                "leave the widths and standardise_style unset in stage 2: they are read from the stage-1 checkpoint",
             )
             widths, fc_width = stage1["widths"], stage1["fc_width"]
             content_dim, style_dim = stage1["content_dim"], stage1["style_dim"]
+            if standardise_style is None:
+                standardise_style = stage1.get("standardise_style", False)
+        standardise_style = bool(standardise_style)
+        self.hparams["standardise_style"] = standardise_style
         self._resolve(num_artists, image_size, channels, widths, fc_width, content_dim, style_dim)
         if content_loss not in ("paper", "code"):
             raise ValueError(f"content_loss={content_loss!r} is not allowed; choose 'paper' or 'code'")
@@ -576,7 +576,6 @@ class GADNStage2(_Architecture, AdversarialModule):
         self.generator_ema = EMA(self.generator, ema_decay) if ema_decay is not None else None
         self.augment = PairedAugment() if augment_adversaries else None
         # Running statistics of E's codes on real images, for content_loss="code".
-        self.register_buffer("content_mean", torch.zeros(self.content_dim))
         self.register_buffer("content_var", torch.ones(self.content_dim))
         self.register_buffer("content_noise", torch.zeros(self.content_dim))
         self.optimizer = optimizer
@@ -590,16 +589,19 @@ class GADNStage2(_Architecture, AdversarialModule):
         if path is None:
             return None
         if widths is not None and not Path(path).is_file():
-            return None  # widths already resolved: loading a stage-2 checkpoint; setup() checks for training
+            return None  # widths already resolved: loading a stage-2 checkpoint; on_fit_start() checks
         checkpoint = read_checkpoint(path, "stage1_checkpoint", ("GADNStage1",), _STAGE1_FIX)
         check_same("stage1_checkpoint", checkpoint, expected, "use the same data and image size in both stages")
         return checkpoint["animestyle"]
 
-    def setup(self, stage: str) -> None:
-        """Load E, G, S and C2 (and D's trunk) from the checkpoints, unless resuming a stage-2
-        run (its own checkpoint then restores everything)."""
-        if stage != "fit" or getattr(self.trainer, "ckpt_path", None):
-            return
+    def on_fit_start(self) -> None:
+        """On a fresh run, load E, G, S and C2 (and D's trunk) from the input checkpoints; a
+        resumed stage-2 run has them in its own checkpoint, restored before this hook."""
+        if int(self.iteration) == 0:
+            self._load_inputs()
+        super().on_fit_start()
+
+    def _load_inputs(self) -> None:
         hp = self.hparams
         if hp["stage1_checkpoint"] is None:
             raise CheckpointError(f"stage1_checkpoint is not set; {_STAGE1_FIX}")
@@ -615,16 +617,10 @@ class GADNStage2(_Architecture, AdversarialModule):
             c2 = read_checkpoint(
                 hp["classifier_checkpoint"], "classifier_checkpoint", ("GADNClassifierPretrain",), _C2_FIX
             )
-            arch = {k: v for k, v in expected.items() if k not in ("content_dim", "style_dim")}
-            check_same("classifier_checkpoint", c2, arch, "pretrain C2 on the same data and image size")
+            arch = {k: v for k, v in expected.items() if k not in ("content_dim", "style_dim", "standardise_style")}
+            check_same("classifier_checkpoint", c2, arch, "pretrain C2 on the same data, image size and widths")
             self.c2.load_state_dict(_sub_state(c2["state_dict"], "classifier"))
             self.discriminator.trunk.load_state_dict(self.c2.trunk.state_dict())
-
-    def on_fit_start(self) -> None:
-        super().on_fit_start()
-        counts = self.class_counts()
-        if counts is not None and int(self.iteration) == 0:
-            self.style_bank.set_frequency(counts.to(self.device))
 
     # -- losses --
 
@@ -659,10 +655,7 @@ class GADNStage2(_Architecture, AdversarialModule):
         """G and S's loss; ``fake`` is the network input of the generated images (with
         gradients), ``c_target`` (B, content_dim) the mean content code of the sources."""
         hp = self.hparams
-        if self.augment is not None:
-            fake_seen, _ = self.augment(fake, fake.detach())
-        else:
-            fake_seen = fake
+        fake_seen = fake if self.augment is None else self.augment.affine(fake)
         adv_d = lsgan_generator(self.discriminator(fake_seen).float())
         adv_c2 = F.cross_entropy(self.c2(fake_seen).float(), artist_trg)
         c_fake, _ = self.encoder(fake)
@@ -682,7 +675,6 @@ class GADNStage2(_Architecture, AdversarialModule):
     def _track_content(self, mean: torch.Tensor, std: torch.Tensor, momentum: float = 0.01) -> None:
         if int(self.iteration) == 0:
             momentum = 1.0
-        self.content_mean.lerp_(mean.float().mean(0), momentum)
         self.content_var.lerp_(mean.float().var(0, unbiased=False), momentum)
         self.content_noise.lerp_(std.float().square().mean(0), momentum)
 
@@ -716,7 +708,9 @@ class GADNStage2(_Architecture, AdversarialModule):
         x, artist = batch["x"], batch["artist"]
         _, alpha = split_alpha(x, self.rgba)
         mean, _ = self.encoder(x)
-        artist_trg = other_artists(artist, self.num_artists, "random")
+        # A fixed target per row (no random draw): validation must not move the training streams.
+        shift = 1 + torch.arange(len(artist), device=artist.device) % (self.num_artists - 1)
+        artist_trg = (artist + shift) % self.num_artists
         fake = with_alpha(self.generator(mean, self.style_bank(artist_trg)[0]), alpha)
         self.log_dict(
             {

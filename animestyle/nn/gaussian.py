@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -11,7 +13,7 @@ __all__ = ["GaussianHead", "softplus_inverse"]
 
 def softplus_inverse(value: float) -> float:
     """``y`` with ``softplus(y) == value`` (value > 0)."""
-    return float(torch.log(torch.expm1(torch.tensor(value))))
+    return math.log(math.expm1(value))
 
 
 class GaussianHead(nn.Module):

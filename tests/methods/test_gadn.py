@@ -371,6 +371,7 @@ def test_stage1_and_c2_runs_write_checkpoints_stage2_can_read(checkpoints: dict[
         "fc_width": 32,
         "content_dim": 8,
         "style_dim": 4,
+        "standardise_style": False,
     }
     assert int(stage1["state_dict"]["iteration"]) == 2
     c2 = torch.load(checkpoints["c2"], map_location="cpu", weights_only=False)
@@ -668,5 +669,18 @@ def test_cli_reports_a_missing_stage1_checkpoint_in_one_line(cli_missing_stage1:
 
 
 def test_stage2_rejects_widths_that_contradict_the_stage1_checkpoint(checkpoints: dict[str, Path]) -> None:
-    with pytest.raises(CheckpointError, match=r"content_dim=.* but this run has content_dim=3; leave the network"):
+    with pytest.raises(CheckpointError, match=r"content_dim=.* but this run has content_dim=3; leave the widths"):
         GADNStage2(num_artists=4, image_size=32, stage1_checkpoint=str(checkpoints["stage1"]), content_dim=3)
+
+
+def test_stage2_reads_its_style_bank_as_stage1_trained_it(tmp_path: Path) -> None:
+    model = GADNStage1(**{**TINY, "standardise_style": True})
+    run = trainer(tmp_path, max_steps=2)
+    run.fit(model, datamodule=data())
+    run.save_checkpoint(tmp_path / "stage1.ckpt")
+    stage2 = GADNStage2(num_artists=4, image_size=32, stage1_checkpoint=str(tmp_path / "stage1.ckpt"))
+    assert stage2.style_bank.standardise
+    with pytest.raises(CheckpointError, match="standardise_style=True but this run has standardise_style=False"):
+        GADNStage2(
+            num_artists=4, image_size=32, stage1_checkpoint=str(tmp_path / "stage1.ckpt"), standardise_style=False
+        )

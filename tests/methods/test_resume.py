@@ -20,6 +20,7 @@ How the test is set up, and why:
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -125,3 +126,17 @@ def test_stage2_resumes_exactly(tmp_path: Path, inputs: dict[str, str]) -> None:
             straight.generator_ema.network.parameters(), straight.generator.parameters(), strict=True
         )
     )
+
+
+def test_stage2_resumes_after_its_input_checkpoints_are_gone(tmp_path: Path, inputs: dict[str, str]) -> None:
+    copies = {key: shutil.copy(path, tmp_path / Path(path).name) for key, path in inputs.items()}
+
+    def make() -> GADNStage2:
+        return GADNStage2(**TINY, **{key: str(path) for key, path in copies.items()}, lr=1e-3)
+
+    straight = fit(make, tmp_path / "straight")
+    for path in copies.values():
+        Path(path).unlink()
+    resumed = fit(make, tmp_path / "resumed", ckpt_path=tmp_path / "straight" / f"step={2 * N}.ckpt")
+    for name, value in straight.state_dict().items():
+        torch.testing.assert_close(resumed.state_dict()[name], value, rtol=0, atol=1e-6, msg=name)
