@@ -28,6 +28,15 @@ def unit_norm_(weight: torch.Tensor, dim: int = 0) -> torch.Tensor:
     return weight.div_(torch.linalg.vector_norm(weight, dim=dims, keepdim=True).clamp_min(1e-12))
 
 
+def _projection(in_channels: int, out_channels: int) -> nn.Conv2d | None:
+    """The shortcut's 1x1 convolution, or None when the width does not change."""
+    if in_channels == out_channels:
+        return None
+    conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+    unit_norm_(conv.weight)
+    return conv
+
+
 class _Mix(nn.Module):
     def __init__(self, channels: int, residual_share: float):
         super().__init__()
@@ -53,9 +62,7 @@ class ResidualDown(nn.Module):
         unit_norm_(self.conv.weight)
         nn.init.zeros_(self.conv.bias)  # type: ignore[arg-type]
         self.act = StandardisedPReLU(out_channels)
-        self.project = None if in_channels == out_channels else nn.Conv2d(in_channels, out_channels, 1, bias=False)
-        if self.project is not None:
-            unit_norm_(self.project.weight)
+        self.project = _projection(in_channels, out_channels)
         self.mix = _Mix(out_channels, residual_share)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -79,9 +86,7 @@ class ResidualUp(nn.Module):
         self.conv.weight.data.mul_(2)  # each output pixel sees a quarter of the taps
         nn.init.zeros_(self.conv.bias)  # type: ignore[arg-type]
         self.act = StandardisedPReLU(out_channels)
-        self.project = None if in_channels == out_channels else nn.Conv2d(in_channels, out_channels, 1, bias=False)
-        if self.project is not None:
-            unit_norm_(self.project.weight)
+        self.project = _projection(in_channels, out_channels)
         self.mix = _Mix(out_channels, residual_share)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
