@@ -282,7 +282,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             lr_style=args.stage2_lr_style,
             ema_decay=args.ema_decay,
         )
-        fit(stage2, portraits(args, args.stage2 * args.batch_size), 2 * args.stage2, args)
+        trainer = fit(stage2, portraits(args, args.stage2 * args.batch_size), 2 * args.stage2, args)
+        trainer.save_checkpoint(args.workdir / "stage2.ckpt")  # for examples/gadn/draw_grids.py
         seconds["stage 2"] = time.perf_counter() - start
 
         start = time.perf_counter()
