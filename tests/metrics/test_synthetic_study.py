@@ -56,4 +56,5 @@ def test_the_tiny_study_runs_every_step_and_writes_its_results(tmp_path: Path) -
         "stage1_E_hair_colour.ckpt",
         "stage1_E_V.ckpt",
         "c2.ckpt",
+        "stage2.ckpt",
     }
