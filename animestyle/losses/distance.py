@@ -12,7 +12,8 @@ def pixel_distance(x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None
     between the colour vectors of each pixel (not its square), averaged over pixels and images.
 
     Args:
-        x, y: images, (B, C, H, W).
+        x: images, (B, C, H, W).
+        y: images of the same shape.
         weight: optional (B, 1, H, W) >= 0, e.g. alpha: pixels are averaged with these
             weights, normalised to sum to 1 in each image.
 
@@ -33,7 +34,8 @@ def content_distance(c: torch.Tensor, target: torch.Tensor, weight: torch.Tensor
     weighted per dimension), averaged over the batch.
 
     Args:
-        c, target: (B, D).
+        c: codes, (B, D).
+        target: codes, (B, D).
         weight: optional (D,) per-dimension weights.
 
     Returns:

@@ -13,7 +13,8 @@ def gaussian_kl(mean: torch.Tensor, std: torch.Tensor, weight: torch.Tensor | No
     e.g. by nested-dropout keep probabilities), averaged over the batch.
 
     Args:
-        mean, std: (B, D), std > 0.
+        mean: (B, D).
+        std: (B, D), > 0.
         weight: optional (D,).
 
     Returns:

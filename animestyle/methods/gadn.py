@@ -197,8 +197,11 @@ class GADNStage1(_Architecture, AdversarialModule):
         image_size: image side in pixels (linked from the data).
         channels: ``"rgba"`` for crops with alpha (E and C1 read 4 channels; L_rec is
             alpha-weighted); match the DataModule's ``channels``.
-        widths, fc_width, content_dim, style_dim: network widths; None takes
-            :func:`~animestyle.networks.gadn.gadn_preset` of the image size.
+        widths: channels of the residual blocks; None takes
+            :func:`~animestyle.networks.gadn.gadn_preset` of the image size (as the next three).
+        fc_width: width of the fully connected layers.
+        content_dim: content code width.
+        style_dim: style code width.
         lambda_c1: weight of the adversarial C1 term (Table 2: 0.2).
         lambda_e_kl: weight of E's KL (Table 2: 1e-4; official code 1e-5).
         lambda_s_kl: weight of S's KL (Table 2: 2e-5; official code 1e-5).
@@ -414,12 +417,17 @@ class GADNClassifierPretrain(_Architecture):
     Adam, lr 1e-4, batch 16, 200k iterations). Its trunk also initialises stage 2's ``D``.
 
     Args:
-        num_artists, image_size, channels, widths, fc_width: as :class:`GADNStage1`
-            (``content_dim`` and ``style_dim`` only follow along so stage 2 can check them).
-        content_dim, style_dim: recorded for stage 2's checks; not used here.
+        num_artists: as :class:`GADNStage1`.
+        image_size: as :class:`GADNStage1`.
+        channels: as :class:`GADNStage1`.
+        widths: as :class:`GADNStage1`; stage 2 checks that C2's widths are its own.
+        fc_width: as :class:`GADNStage1`.
+        content_dim: not used by C2 (accepted so one config section fits every stage).
+        style_dim: not used by C2.
         lr: learning rate (Table 2: 1e-4).
         optimizer: optimizer class and settings; None is Adam.
-        channels_last, compile: as :class:`GADNStage1`.
+        channels_last: as :class:`GADNStage1`.
+        compile: as :class:`GADNStage1`.
     """
 
     def __init__(
@@ -488,12 +496,17 @@ class GADNStage2(_Architecture, AdversarialModule):
     ``c2_acc``, ``adv_d``, ``adv_c2``, ``cont``, ``kl_s``.
 
     Args:
-        num_artists, image_size, channels: as :class:`GADNStage1`; must match both checkpoints.
+        num_artists: as :class:`GADNStage1`; must match both checkpoints.
+        image_size: as :class:`GADNStage1`; must match both checkpoints.
+        channels: as :class:`GADNStage1`; must match both checkpoints.
         stage1_checkpoint: a ``GADNStage1`` checkpoint: E, G and S start from it, and the
             network widths are read from it.
         classifier_checkpoint: a ``GADNClassifierPretrain`` checkpoint: C2 and D's trunk
             start from it. None: both start untrained (not the paper's recipe).
-        widths, fc_width, content_dim, style_dim: None: read from ``stage1_checkpoint``.
+        widths: None: read from ``stage1_checkpoint`` (as the next three).
+        fc_width: as ``widths``.
+        content_dim: as ``widths``.
+        style_dim: as ``widths``.
         lambda_d: weight of G's LSGAN term (Table 2: 1).
         lambda_c2: weight of G's C2 term (Table 2: 1).
         lambda_cont: weight of the content loss (Table 2: 0.05; official code 0.1; 0 is the
@@ -513,7 +526,8 @@ class GADNStage2(_Architecture, AdversarialModule):
         lr_style: learning rate of S (Table 2: 0.01; official code 2e-3).
         optimizer: optimizer class and settings for both optimizers, called with the
             parameter groups; None is RMSprop with eps 1e-4 (Table 2; eps from the code).
-        channels_last, compile: as :class:`GADNStage1`.
+        channels_last: as :class:`GADNStage1`.
+        compile: as :class:`GADNStage1`.
     """
 
     content_var: torch.Tensor
