@@ -13,7 +13,7 @@ continues exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import torch
 from lightning.pytorch.loggers import WandbLogger
 from torchvision.utils import make_grid, save_image
 
-__all__ = ["SampleGrids"]
+__all__ = ["SampleGrids", "save_grid"]
 
 
 class SampleGrids(L.Callback):
@@ -85,18 +85,26 @@ class SampleGrids(L.Callback):
         x, artist = self.batch["x"].to(device), self.batch["artist"].to(device)
         with _random_state_kept(device):
             grids = pl_module.sample_grids(x, artist, self.artists.to(device))  # type: ignore[operator]
-        to_display = getattr(trainer.datamodule, "to_display", lambda t: t[:, :3])  # type: ignore[attr-defined]
+        to_display = getattr(trainer.datamodule, "to_display", None)  # type: ignore[attr-defined]
         self.folder.mkdir(parents=True, exist_ok=True)
         for name, grid in grids.items():
-            cols = grid.shape[1]
-            images = to_display(grid.flatten(0, 1).float()).clamp(-1, 1)
-            picture = make_grid(images, nrow=cols, padding=1, normalize=True, value_range=(-1, 1))
-            path = self.folder / f"{name}_{iteration:07d}.png"
-            save_image(picture, path)
+            path = save_grid(grid, self.folder / f"{name}_{iteration:07d}.png", to_display)
             self.saved.append(path)
             for logger in trainer.loggers:
                 if isinstance(logger, WandbLogger):
                     logger.log_image(key=f"samples/{name}", images=[str(path)], step=_log_step(trainer))
+
+
+def save_grid(grid: torch.Tensor, path: Path, to_display: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Path:
+    """Write ``grid`` (rows, cols, C, H, W), in [-1, 1], as one PNG with 1-pixel gaps.
+
+    ``to_display`` turns a batch of images into RGB (e.g. the DataModule's, for Lab data);
+    by default the first 3 channels are shown."""
+    images = grid.flatten(0, 1).float()
+    images = (to_display(images) if to_display is not None else images[:, :3]).clamp(-1, 1)
+    picture = make_grid(images, nrow=grid.shape[1], padding=1, normalize=True, value_range=(-1, 1))
+    save_image(picture, path)
+    return path
 
 
 def _iteration(trainer: L.Trainer, pl_module: L.LightningModule) -> int:

@@ -42,6 +42,8 @@ def read_checkpoint(path: str | Path, argument: str, methods: tuple[str, ...], f
     Raises:
         CheckpointError: naming the argument, the path, what is wrong and ``fix``.
     """
+    import animestyle.data.datamodule  # noqa: F401  (allows its SyntheticSource, kept in checkpoints, in weights_only loads)
+
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{argument}={str(path)!r} does not exist; {fix}")

@@ -14,10 +14,11 @@ import argparse
 from pathlib import Path
 
 import torch
-from torchvision.utils import make_grid, save_image
 
+from animestyle.callbacks import save_grid
 from animestyle.data.synthetic import SyntheticPortraits
-from animestyle.methods import GADNStage1, GADNStage2
+from animestyle.methods import CheckpointError, GADNStage1, GADNStage2
+from animestyle.methods.base import read_checkpoint
 
 
 def main() -> None:
@@ -28,10 +29,13 @@ def main() -> None:
     parser.add_argument("--artists", type=int, default=8, help="artists (columns of transfer)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
     args = parser.parse_args()
-    record = torch.load(args.checkpoint, map_location="cpu", weights_only=False)["animestyle"]
-    cls = {"GADNStage1": GADNStage1, "GADNStage2": GADNStage2}.get(record["method"])
-    if cls is None:
-        raise SystemExit(f"{args.checkpoint} is a {record['method']} checkpoint; give a GADN stage-1 or stage-2 one")
+    methods = {"GADNStage1": GADNStage1, "GADNStage2": GADNStage2}
+    try:
+        record = read_checkpoint(args.checkpoint, "checkpoint", tuple(methods), "give a GADN stage-1 or stage-2 .ckpt")
+    except CheckpointError as error:
+        raise SystemExit(f"draw_grids: error: {error}") from None
+    record = record["animestyle"]
+    cls = methods[record["method"]]
     model = cls.load_from_checkpoint(args.checkpoint, map_location="cpu").eval()
     portraits = SyntheticPortraits(
         length=args.images, num_artists=record["num_artists"], size=record["image_size"], seed=args.seed, split="val"
@@ -44,11 +48,7 @@ def main() -> None:
     artists = torch.linspace(0, record["num_artists"] - 1, count).round().long()
     args.out.mkdir(parents=True, exist_ok=True)
     for name, grid in model.sample_grids(x, artist, artists).items():
-        picture = make_grid(
-            grid.flatten(0, 1).clamp(-1, 1), nrow=grid.shape[1], padding=1, normalize=True, value_range=(-1, 1)
-        )
-        save_image(picture, args.out / f"{name}.png")
-        print(args.out / f"{name}.png")
+        print(save_grid(grid, args.out / f"{name}.png"))
 
 
 if __name__ == "__main__":

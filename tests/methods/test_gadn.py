@@ -9,6 +9,8 @@ optimizers); the runs go through a real ``Trainer``.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -684,3 +686,14 @@ def test_stage2_reads_its_style_bank_as_stage1_trained_it(tmp_path: Path) -> Non
         GADNStage2(
             num_artists=4, image_size=32, stage1_checkpoint=str(tmp_path / "stage1.ckpt"), standardise_style=False
         )
+
+
+def test_draw_grids_example_draws_a_checkpoint(checkpoints: dict[str, Path], tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[2] / "examples" / "gadn" / "draw_grids.py"
+    command = [sys.executable, str(script), str(checkpoints["stage1"]), "--out", str(tmp_path), "--images", "2"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["generate.png", "reconstruction.png", "transfer.png"]
+    wrong = subprocess.run([*command[:2], str(checkpoints["c2"])], capture_output=True, text=True, timeout=300)
+    assert "is a GADNClassifierPretrain checkpoint" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
