@@ -115,6 +115,15 @@ def test_a_limit_then_a_rerun_equals_one_run(inputs: Inputs, tmp_path: Path) -> 
             assert _files(parts)[name] == content, name
 
 
+def _interruptible_and_low_priority() -> None:
+    """In the child before exec: Ctrl-C enabled even when pytest runs as a background job
+    (a shell starts those with SIGINT ignored, and the child would inherit that), and the
+    lowest priority, so that on a busy machine the run cannot finish between the journal
+    line this test waits for and the interrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.nice(19)
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_an_interrupt_then_a_rerun_equals_one_run(inputs: Inputs, tmp_path: Path, workers: str) -> None:
     """Ctrl-C (SIGINT) half-way through the command, then the same command again."""
@@ -124,10 +133,8 @@ def test_an_interrupt_then_a_rerun_equals_one_run(inputs: Inputs, tmp_path: Path
     command = [sys.executable, "-m", "animestyle.cli", "prepare", str(inputs.images), str(out)]
     command += ["--metadata", str(inputs.metadata), "--min_images", "3", "--min_val", "1", "--size", "128"]
     command += ["--workers", workers]
-    # At the lowest priority, so that on a busy machine the run cannot finish between the
-    # first journal line and the interrupt (this test watches the journal at normal priority).
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.nice(19)
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible_and_low_priority
     )
     journal = out / "progress.jsonl"
     deadline = time.monotonic() + 120
