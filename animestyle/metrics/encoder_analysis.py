@@ -28,7 +28,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from animestyle.checks import check_count
-from animestyle.data.synthetic import CONTENT_FACTORS, Categorical, SyntheticPortraits
+from animestyle.data.synthetic import SyntheticPortraits, categorical_factors
 
 __all__ = [
     "class_centre_distance",
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 # The categorical content factors, with their column in ``item["content"]``.
-_CATEGORICAL = [(j, f) for j, f in enumerate(CONTENT_FACTORS) if isinstance(f, Categorical)]
+_CATEGORICAL = categorical_factors()
 
 
 def _check_codes(codes: torch.Tensor, labels: torch.Tensor, name: str = "codes") -> None:

@@ -26,7 +26,13 @@ from torch.utils.data import DataLoader
 
 from animestyle.cache import cache_dir
 from animestyle.checks import check_count
-from animestyle.data.synthetic import CONTENT_FACTORS, RENDERER_VERSION, Categorical, Continuous, SyntheticPortraits
+from animestyle.data.synthetic import (
+    CONTENT_FACTORS,
+    RENDERER_VERSION,
+    Continuous,
+    SyntheticPortraits,
+    categorical_factors,
+)
 from animestyle.data.synthetic.portrait import check_size
 
 __all__ = ["BATCH_SIZE", "STEPS", "SyntheticOracle", "evaluate_oracle", "load_oracle", "oracle_path", "train_oracle"]
@@ -36,7 +42,7 @@ ORACLE_VERSION = 1
 # Default training: STEPS steps of BATCH_SIZE fresh renders (2 min 11 s at 32 px on 2 CPU cores).
 STEPS, BATCH_SIZE = 600, 64
 
-_CATEGORICAL = [(j, f) for j, f in enumerate(CONTENT_FACTORS) if isinstance(f, Categorical)]
+_CATEGORICAL = categorical_factors()
 _CONTINUOUS = [(j, f) for j, f in enumerate(CONTENT_FACTORS) if isinstance(f, Continuous)]
 _CONT_INDEX = torch.tensor([j for j, _ in _CONTINUOUS])
 _CONT_LOW = torch.tensor([f.low for _, f in _CONTINUOUS])

@@ -4,7 +4,13 @@
 Dataset of them with the true transfer (``transfer``) and edit (``edit``) of every item.
 """
 
-from animestyle.data.synthetic.dataset import SPLITS, SyntheticPortraits, image_to_tensor, labelable_factors
+from animestyle.data.synthetic.dataset import (
+    SPLITS,
+    SyntheticPortraits,
+    categorical_factors,
+    image_to_tensor,
+    labelable_factors,
+)
 from animestyle.data.synthetic.factors import (
     ATTRIBUTE_NAMES,
     CONTENT_FACTORS,
@@ -39,6 +45,7 @@ __all__ = [
     "Style",
     "SyntheticPortraits",
     "attributes",
+    "categorical_factors",
     "factor_by_name",
     "image_to_tensor",
     "jitter_style",

@@ -34,9 +34,14 @@ SPLITS = ("train", "val", "test")
 _ARTIST_STREAM, _CONTENT_STREAM, _JITTER_STREAM = 0, 1, 2
 
 
+def categorical_factors() -> tuple[tuple[int, Categorical], ...]:
+    """Every categorical content factor with its column in ``item["content"]``."""
+    return tuple((j, f) for j, f in enumerate(CONTENT_FACTORS) if isinstance(f, Categorical))
+
+
 def labelable_factors() -> tuple[str, ...]:
     """Values ``label_by`` accepts: the artist, or any categorical content factor."""
-    return ("artist", *tuple(f.name for f in CONTENT_FACTORS if isinstance(f, Categorical)))
+    return ("artist", *(f.name for _, f in categorical_factors()))
 
 
 def image_to_tensor(image: Image.Image) -> torch.Tensor:
