@@ -1,16 +1,21 @@
 """Losses: pure functions of tensors; they never take networks or configs."""
 
-from animestyle.losses.adversarial import lsgan_discriminator, lsgan_generator
+from animestyle.losses.adversarial import gan_discriminator, gan_generator, lsgan_discriminator, lsgan_generator
 from animestyle.losses.classification import capped_log_likelihood, nlu
 from animestyle.losses.distance import content_distance, pixel_distance
 from animestyle.losses.kl import gaussian_kl
+from animestyle.losses.metric import contrastive_loss, prefix_distances
 
 __all__ = [
     "capped_log_likelihood",
     "content_distance",
+    "contrastive_loss",
+    "gan_discriminator",
+    "gan_generator",
     "gaussian_kl",
     "lsgan_discriminator",
     "lsgan_generator",
     "nlu",
     "pixel_distance",
+    "prefix_distances",
 ]

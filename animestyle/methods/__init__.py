@@ -2,6 +2,7 @@
 
 from animestyle.methods.base import AdversarialModule, AnimeStyleModule, CheckpointError, NonFiniteLossError
 from animestyle.methods.gadn import GADNClassifierPretrain, GADNStage1, GADNStage2
+from animestyle.methods.style_space import MetricStyleEncoder, StyleConditionedVAE, StyleContentGAN
 
 __all__ = [
     "AdversarialModule",
@@ -10,5 +11,8 @@ __all__ = [
     "GADNClassifierPretrain",
     "GADNStage1",
     "GADNStage2",
+    "MetricStyleEncoder",
     "NonFiniteLossError",
+    "StyleConditionedVAE",
+    "StyleContentGAN",
 ]

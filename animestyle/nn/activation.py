@@ -1,13 +1,14 @@
-"""PReLU followed by a fixed affine map that keeps a unit Gaussian input standardised."""
+"""Activations: a standardised PReLU (GADN) and a translated PReLU (the style-space paper)."""
 
 from __future__ import annotations
 
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["StandardisedPReLU"]
+__all__ = ["StandardisedPReLU", "TPReLU"]
 
 
 class StandardisedPReLU(nn.Module):
@@ -33,3 +34,27 @@ class StandardisedPReLU(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Args: x: (B, channels, ...). Returns: same shape."""
         return (self.prelu(x) - self.shift) * self.scale
+
+
+class TPReLU(nn.Module):
+    """Translated PReLU: ``prelu(x - t) + t`` with a learnable per-channel translation ``t``
+    and a negative slope clamped to [0, 1] (Xiang & Li, arXiv:1704.03971, the activation of
+    their weight-normalised residual networks, which the style-space paper uses).
+
+    Args:
+        channels: number of channels (dimension 1 of the input).
+        slope: initial negative slope, in [0, 1].
+    """
+
+    def __init__(self, channels: int, slope: float = 0.25):
+        super().__init__()
+        if not 0 <= slope <= 1:
+            raise ValueError(f"slope={slope} must be in [0, 1]")
+        self.slope = nn.Parameter(torch.full((channels,), slope))
+        self.translation = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Args: x: (B, channels, ...). Returns: same shape."""
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        t = self.translation.view(shape)
+        return F.prelu(x - t, self.slope.clamp(0, 1)) + t

@@ -1,23 +1,29 @@
-"""Residual blocks with one convolution each, resampling by 2 (GADN, arXiv:1905.10742, Sec. 4.3).
+"""Residual blocks.
 
-The residual branch is a single 6x6 stride-2 (transposed) convolution and an activation; the
-shortcut resamples and, when the width changes, applies a 1x1 convolution. The two branches
-are mixed with learnable per-channel scales initialised to ``sqrt(r)`` and ``sqrt(1 - r)``
-so that unit-variance inputs give unit-variance outputs at initialisation; ``r`` is the
-residual share, smaller in deeper blocks.
+``ResidualDown`` / ``ResidualUp`` (GADN, arXiv:1905.10742, Sec. 4.3) and ``WNResidual``
+(the style-space paper's weight-normalised block, described on the class).
+
+GADN's blocks have one convolution each and resample by 2. The residual branch is a single
+6x6 stride-2 (transposed) convolution and an activation; the shortcut resamples and, when
+the width changes, applies a 1x1 convolution. The two branches are mixed with learnable per-
+channel scales initialised to ``sqrt(r)`` and ``sqrt(1 - r)`` so that unit-variance inputs
+give unit-variance outputs at initialisation; ``r`` is the residual share, smaller in deeper
+blocks.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from animestyle.nn.activation import StandardisedPReLU
+from animestyle.nn.activation import StandardisedPReLU, TPReLU
+from animestyle.nn.weight_norm import weight_normed
 
-__all__ = ["ResidualDown", "ResidualUp", "unit_norm_"]
+__all__ = ["ResidualDown", "ResidualUp", "WNResidual", "unit_norm_"]
 
 
 @torch.no_grad()
@@ -93,3 +99,51 @@ class ResidualUp(nn.Module):
         shortcut = x if self.project is None else self.project(x)
         shortcut = F.interpolate(shortcut, scale_factor=2.0, mode="nearest")
         return self.mix(self.act(self.conv(x)), shortcut)
+
+
+class WNResidual(nn.Module):
+    """Weight-normalised residual block (Xiang & Li, arXiv:1704.03971; the style-space paper,
+    Sec. 5.2): (B, in_channels, H, W) -> (B, out_channels, H', W') with H' = H/2, H or 2H.
+
+    Residual: WN-conv (kernel stride + 2, i.e. 4x4 stride 2 when resampling, 3x3 otherwise)
+    -> TPReLU -> WN-conv 3x3. Shortcut: AvgPool 2 (down) or nearest x2 (up), then a WN 1x1
+    convolution when the width changes. The two are mixed by learnable per-channel weights
+    ``a, b`` normalised as ``(a r + b s) / sqrt(a^2 + b^2)``, so unit-variance branches give
+    a unit-variance sum whatever the weights learn.
+
+    Args:
+        in_channels: input width.
+        out_channels: output width.
+        resample: ``"down"``, ``"up"`` or ``"none"``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, resample: Literal["down", "up", "none"] = "none"):
+        super().__init__()
+        if resample not in ("down", "up", "none"):
+            raise ValueError(f"resample={resample!r} is not allowed; choose 'down', 'up' or 'none'")
+        self.resample = resample
+        first: nn.Conv2d | nn.ConvTranspose2d
+        if resample == "up":
+            first = weight_normed(nn.ConvTranspose2d(in_channels, out_channels, 4, 2, 1), gain=2.0)
+        elif resample == "down":
+            first = weight_normed(nn.Conv2d(in_channels, out_channels, 4, 2, 1))
+        else:
+            first = weight_normed(nn.Conv2d(in_channels, out_channels, 3, 1, 1))
+        self.conv1, self.act = first, TPReLU(out_channels)
+        # gain sqrt(2 / (1 + slope^2)): what the PReLU at slope 0.25 takes away from the variance
+        self.conv2 = weight_normed(nn.Conv2d(out_channels, out_channels, 3, 1, 1), gain=math.sqrt(2 / 1.0625))
+        self.project = weight_normed(nn.Conv2d(in_channels, out_channels, 1)) if in_channels != out_channels else None
+        self.residual_weight = nn.Parameter(torch.ones(1, out_channels, 1, 1))
+        self.shortcut_weight = nn.Parameter(torch.ones(1, out_channels, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        residual = self.conv2(self.act(self.conv1(x)))
+        shortcut = x
+        if self.resample == "down":
+            shortcut = F.avg_pool2d(shortcut, 2)
+        if self.project is not None:
+            shortcut = self.project(shortcut)
+        if self.resample == "up":
+            shortcut = F.interpolate(shortcut, scale_factor=2.0, mode="nearest")
+        a, b = self.residual_weight, self.shortcut_weight
+        return (a * residual + b * shortcut) * torch.rsqrt(a.square() + b.square() + 1e-8)

@@ -1,0 +1,171 @@
+"""Stage 2 of the style-space paper: a content VAE whose decoder is also given the style."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from lightning.pytorch.cli import OptimizerCallable
+
+from animestyle.losses import gaussian_kl
+from animestyle.methods.style_space.common import (
+    METRIC_FIX,
+    ColourSpace,
+    FrozenStyleEncoder,
+    StyleSpaceModule,
+    input_record,
+    load_network,
+)
+from animestyle.networks.style_space import GaussianEncoder, WNDecoder, style_space_preset
+from animestyle.nn import NestedDropout
+
+__all__ = ["StyleConditionedVAE"]
+
+
+class StyleConditionedVAE(StyleSpaceModule):
+    """Content encoder ``E_c`` (a VAE) whose decoder receives ``cat(content, style)``, the
+    style from the frozen, pruned stage-1 encoder (Sec. 4). Given the style "for free", the
+    content code need not hold it. After reparametrisation, nested dropout keeps a random
+    prefix of the content code, so that the first dimensions hold the most important content
+    and the tail can be pruned by reconstruction error (:meth:`reconstruction_error`).
+
+    The loss is the usual VAE's: squared error summed over pixels (logged per pixel as
+    ``rec``) plus ``kl_weight`` times the KL divergence to N(0, I) (logged in nats as ``kl``).
+    Table 2 names RMSprop for this stage; its learning rate did not survive in our copy, so
+    the default is 1e-4.
+
+    Args:
+        num_artists: artists in the data (linked from ``data.num_artists``).
+        image_size: image size (linked from ``data.image_size``).
+        channels: must be ``"rgb"`` (linked from ``data.channels``).
+        style_checkpoint: a :class:`MetricStyleEncoder` checkpoint (``objective="metric"``).
+        style_dims: style dimensions kept after pruning; None keeps all.
+        content_dim: content code width before pruning; default from the preset.
+        fc_width: the fully connected layer next to the code (Sec. 5.2); default from the preset.
+        widths: channels per level; default: the style encoder's.
+        blocks_per_level: residual blocks per level.
+        keep: nested dropout's keep ratio ``p``; None: ``1 - 2 / content_dim``.
+        kl_weight: weight of the KL term.
+        colour_space: as the style encoder's; read from its checkpoint when None.
+        lr: learning rate.
+        optimizer: optimizer class and settings; None is RMSprop.
+        style_record: the style checkpoint's record (its architecture); read from
+            ``style_checkpoint`` and saved, so that this stage's checkpoint rebuilds without it.
+    """
+
+    def __init__(
+        self,
+        num_artists: int,
+        image_size: int = 64,
+        channels: str = "rgb",
+        style_checkpoint: str | None = None,
+        style_dims: int | None = None,
+        content_dim: int | None = None,
+        fc_width: int | None = None,
+        widths: list[int] | None = None,
+        blocks_per_level: int = 1,
+        keep: float | None = None,
+        kl_weight: float = 1.0,
+        colour_space: ColourSpace | None = None,
+        lr: float = 1e-4,
+        optimizer: OptimizerCallable | None = None,
+        style_record: dict[str, Any] | None = None,
+    ):
+        super().__init__()
+        self.save_hyperparameters(ignore=["optimizer"])
+        expected = {"num_artists": num_artists, "image_size": image_size, "objective": "metric"}
+        style = style_record or input_record(
+            style_checkpoint, "style_checkpoint", "MetricStyleEncoder", METRIC_FIX, expected
+        )
+        assert style is not None
+        self._resolve(
+            num_artists, image_size, channels, colour_space or style["colour_space"], widths or style["widths"],
+            blocks_per_level,
+        )  # fmt: skip
+        preset = style_space_preset(image_size)
+        self.content_dim = content_dim or preset.content_dim
+        self.fc_width = fc_width or preset.fc_width
+        self.style_dims = style_dims or style["style_dim"]
+        self.hparams.update(
+            style_record=style, style_dims=self.style_dims, content_dim=self.content_dim, fc_width=self.fc_width,
+            colour_space=self.colour_space,
+        )  # fmt: skip
+        self.style = FrozenStyleEncoder.from_record(style, self.style_dims)
+        self.encoder = GaussianEncoder(image_size, self.widths, self.fc_width, self.content_dim, blocks_per_level)
+        self.dropout = NestedDropout(self.content_dim, keep)
+        self.decoder = WNDecoder(
+            self.content_dim + self.style_dims, image_size, self.widths, self.fc_width, blocks_per_level
+        )
+        self.optimizer = optimizer
+
+    def record(self) -> dict[str, Any]:
+        extra = {"content_dim": self.content_dim, "fc_width": self.fc_width, "style_dims": self.style_dims}
+        return {**super().record(), **extra}
+
+    def on_fit_start(self) -> None:
+        super().on_fit_start()
+        if int(self.iteration) == 0:  # a resumed run has the style encoder in its own checkpoint
+            load_network(
+                self.style.encoder, self.hparams["style_checkpoint"], "style_checkpoint", "MetricStyleEncoder",
+                METRIC_FIX, "encoder",
+            )  # fmt: skip
+
+    def reconstruct(self, x: torch.Tensor, content_dims: int | None = None) -> torch.Tensor:
+        """sRGB (B, 3, S, S) -> sRGB reconstructions from the content means cut to their first
+        ``content_dims`` dimensions (all when None) and the image's own style."""
+        lab = self.to_network(x)
+        mean, _ = self.encoder(lab)
+        if content_dims is not None:
+            mean = mean * (torch.arange(self.content_dim, device=mean.device) < content_dims)
+        return self.to_rgb(self.decoder(torch.cat([mean, self.style(lab, standardise=False)], 1)))
+
+    @torch.no_grad()
+    def reconstruction_error(self, x: torch.Tensor, dims: list[int]) -> list[float]:
+        """Mean squared error per pixel (in the network's colour space) of reconstructions
+        from the first ``k`` content dimensions, for each ``k`` in ``dims``: the pruning curve."""
+        lab = self.to_network(x)
+        mean, _ = self.encoder(lab)
+        style = self.style(lab, standardise=False)
+        errors = []
+        for k in dims:
+            cut = mean * (torch.arange(self.content_dim, device=mean.device) < k)
+            errors.append(float((self.decoder(torch.cat([cut, style], 1)) - lab).square().mean()))
+        return errors
+
+    def loss(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Network-colour images (B, 3, S, S) -> the VAE loss and its terms."""
+        mean, std = self.encoder(x)
+        content = self.dropout(mean + std * torch.randn_like(std))
+        with torch.no_grad():
+            style = self.style(x, standardise=False)
+        squared = (self.decoder(torch.cat([content, style], 1)).float() - x.float()).square()
+        kl = gaussian_kl(mean.float(), std.float())
+        loss = squared.sum((1, 2, 3)).mean() + self.hparams["kl_weight"] * kl
+        return loss, {"rec": squared.mean(), "kl": kl}
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        (opt,) = self.optimizer_list()
+        loss, parts = self.loss(self.to_network(batch["x"]))
+        self.update(opt, loss, parts)
+        self.log_parts(parts, prog_bar=("rec",))
+        self.finish_iteration()
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self.log("val/rec", self.reconstruction_error(batch["x"], [self.content_dim])[0], prog_bar=True)
+
+    def configure_optimizers(self):  # type: ignore[no-untyped-def]
+        params = [{"params": [p for p in self.parameters() if p.requires_grad], "lr": self.hparams["lr"]}]
+        return self.optimizer(params) if self.optimizer else torch.optim.RMSprop(params)
+
+    def sample_grids(self, x: torch.Tensor, artist: torch.Tensor, artists: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``reconstruction``: each image beside its reconstruction; ``transfer``: the content
+        of each row's image with the style of each column's image (the same images)."""
+        with self.evaluating(self.encoder, self.decoder):
+            lab = self.to_network(x)
+            mean, _ = self.encoder(lab)
+            style = self.style(lab, standardise=False)
+            n = len(x)
+            pairs = torch.cat([mean.repeat_interleave(n, 0), style.repeat(n, 1)], 1)
+            transfer = self.to_rgb(self.decoder(pairs)).view(n, n, *x.shape[1:])
+            rec = self.to_rgb(self.decoder(torch.cat([mean, style], 1)))
+        return {"reconstruction": torch.stack([x, rec], 1), "transfer": transfer}
