@@ -5,7 +5,7 @@ any LightningModule by ``class_path`` (the methods, or the synthetic oracle), ``
 :class:`~animestyle.data.AnimeFacesDataModule`, and the data's ``num_artists`` and
 ``image_size`` are linked into the model. Tools that train nothing are subcommands of their
 own, parsed from their function signatures: ``animestyle prepare``, ``animestyle contact-sheet``,
-``animestyle oracle``.
+``animestyle oracle``, ``animestyle explore``, ``animestyle style-report``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from animestyle.data import AnimeFacesDataModule
 from animestyle.data.prepare import PrepareReport, prepare
 from animestyle.data.synthetic.sheet import save_contact_sheet
 from animestyle.methods.base import CheckpointError, NonFiniteLossError
+from animestyle.methods.style_space.tool import explore
 from animestyle.metrics import oracle as oracle_module
+from animestyle.metrics.style_space import style_report
 
 __all__ = ["TOOLS", "AnimeStyleCLI", "main"]
 
@@ -61,7 +63,13 @@ def _prepare(*args: Any, **kwargs: Any) -> PrepareReport:
 
 
 # Subcommands that are plain functions; each one's signature is its flags, its docstring its help.
-TOOLS: dict[str, Callable[..., Any]] = {"prepare": _prepare, "contact-sheet": save_contact_sheet, "oracle": oracle}
+TOOLS: dict[str, Callable[..., Any]] = {
+    "prepare": _prepare,
+    "contact-sheet": save_contact_sheet,
+    "oracle": oracle,
+    "explore": explore,
+    "style-report": style_report,
+}
 
 _DESCRIPTION = (
     "animestyle: style and content of anime illustrations. Train with "

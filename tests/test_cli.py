@@ -75,25 +75,32 @@ def _tiny_manifest(path: Path, size: int = 256) -> None:
     write_manifest(path, rows)
 
 
+# The configs whose checkpoints a config reads, in the order they must run (GADN; style space).
+EARLIER_STAGES = {
+    "stage2.yaml": ("stage1.yaml", "classifier.yaml"),
+    "vae.yaml": ("metric.yaml",),
+    "gan.yaml": ("metric.yaml", "vae.yaml"),
+}
+
+
 def _prerequisites(config: Path, cwd: Path) -> None:
     """What a config expects to exist, made the way a user makes it: a prepared manifest for
-    the Danbooru configs, the checkpoints of the earlier stages for a stage-2 config."""
+    the Danbooru configs, the checkpoints of the earlier stages for a later stage's config."""
     if "manifest:" in config.read_text():
         _tiny_manifest(cwd / "data" / "danbooru" / "manifest.csv")
-    if config.name == "stage2.yaml":
-        for earlier in ("stage1.yaml", "classifier.yaml"):
-            run(
-                "fit",
-                "--config",
-                str(config.with_name(earlier)),
-                "--trainer.max_steps",
-                "2",
-                "--trainer.limit_val_batches",
-                "0",
-                "--trainer.logger",
-                "false",
-                cwd=cwd,
-            )
+    for earlier in EARLIER_STAGES.get(config.name, ()):
+        run(
+            "fit",
+            "--config",
+            str(config.with_name(earlier)),
+            "--trainer.max_steps",
+            "2",
+            "--trainer.limit_val_batches",
+            "0",
+            "--trainer.logger",
+            "false",
+            cwd=cwd,
+        )
 
 
 @pytest.mark.parametrize("config", EXAMPLES, ids=lambda p: str(p.relative_to(REPO / "examples")))

@@ -9,21 +9,45 @@ from animestyle.metrics.encoder_analysis import (
     naive_bayes_probe,
 )
 from animestyle.metrics.oracle import SyntheticOracle, evaluate_oracle, load_oracle, oracle_path, train_oracle
+from animestyle.metrics.style_space import (
+    accuracy_by_dims,
+    default_dims,
+    encode_images,
+    markdown_table,
+    plot_curves,
+    reconstruction_by_dims,
+    spearman_by_dimension,
+    spearman_matrix,
+    style_report,
+    suggest_dims,
+    variance_ratio_by_dims,
+)
 from animestyle.metrics.transfer import ArtistPredictor, evaluate_transfers, target_artists
 
 __all__ = [
     "ArtistPredictor",
     "SyntheticOracle",
+    "accuracy_by_dims",
     "class_centre_distance",
+    "default_dims",
     "encode_dataset",
+    "encode_images",
     "encoder_report",
     "evaluate_oracle",
     "evaluate_transfers",
     "format_tables",
     "label_classes",
     "load_oracle",
+    "markdown_table",
     "naive_bayes_probe",
     "oracle_path",
+    "plot_curves",
+    "reconstruction_by_dims",
+    "spearman_by_dimension",
+    "spearman_matrix",
+    "style_report",
+    "suggest_dims",
     "target_artists",
     "train_oracle",
+    "variance_ratio_by_dims",
 ]

@@ -251,7 +251,8 @@ class MultiScaleDiscriminator(nn.Module):
 
     def views(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The three inputs: (B, 3, s, s), (B * patches, 3, s, s) twice; ``s = scales[0]``."""
-        small, middle, _ = self.scales
+        small, middle, full = self.scales
+        check_images(x, 3, full)  # a wrong size would otherwise pass unnoticed (resized, cropped)
 
         def resize(image: torch.Tensor, size: int) -> torch.Tensor:
             if image.shape[-1] == size:

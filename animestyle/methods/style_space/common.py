@@ -44,7 +44,7 @@ class StyleSpaceModule(AdversarialModule):
                 f"channels={channels!r}: the style-space networks read colour only; set data.channels: rgb"
             )
         if colour_space not in ("lab", "rgb"):
-            raise ValueError(f"colour_space={colour_space!r} is not allowed; choose 'lab' (the paper) or 'rgb'")
+            raise ValueError(f"network_colour={colour_space!r} is not allowed; choose 'lab' (the paper) or 'rgb'")
         if blocks_per_level < 1:
             raise ValueError(f"blocks_per_level={blocks_per_level} must be >= 1")
         self.num_artists, self.image_size, self.colour_space = num_artists, image_size, colour_space
@@ -74,7 +74,7 @@ class StyleSpaceModule(AdversarialModule):
         if getattr(datamodule, "colour_space", "rgb") != "rgb":
             raise ValueError(
                 f"{type(self).__name__} converts sRGB batches to Lab itself; set data.colour_space: rgb "
-                "(the model's colour_space chooses what the networks see)"
+                "(the model's network_colour chooses what the networks see)"
             )
         artists = getattr(datamodule, "num_artists", None)
         if artists is not None and artists != self.num_artists:

@@ -64,7 +64,7 @@ class StyleContentGAN(StyleSpaceModule):
         statistics_batches: training batches that estimate the style statistics.
         lr: learning rate of both steps.
         optimizer: optimizer class and settings; None is RMSprop.
-        colour_space: as the earlier stages'; read from their checkpoints when None.
+        network_colour: as the earlier stages'; read from their checkpoints when None.
         style_record: the style checkpoint's record; read from ``style_checkpoint`` and saved.
         content_record: the VAE checkpoint's record and its hyperparameters; read from
             ``content_checkpoint`` and saved.
@@ -91,7 +91,7 @@ class StyleContentGAN(StyleSpaceModule):
         statistics_batches: int = 50,
         lr: float = 2e-5,
         optimizer: OptimizerCallable | None = None,
-        colour_space: ColourSpace | None = None,
+        network_colour: ColourSpace | None = None,
         style_record: dict[str, Any] | None = None,
         content_record: dict[str, Any] | None = None,
     ):
@@ -106,7 +106,7 @@ class StyleContentGAN(StyleSpaceModule):
             {**expected, "colour_space": style["colour_space"]},
         )  # fmt: skip
         self._resolve(
-            num_artists, image_size, channels, colour_space or style["colour_space"], widths, blocks_per_level
+            num_artists, image_size, channels, network_colour or style["colour_space"], widths, blocks_per_level
         )
         if free_dims < 0 or statistics_batches < 1:
             raise ValueError(f"free_dims={free_dims} must be >= 0 and statistics_batches={statistics_batches} >= 1")
@@ -117,7 +117,7 @@ class StyleContentGAN(StyleSpaceModule):
         self.free_dims = free_dims
         self.hparams.update(
             style_record=style, content_record=content, style_dims=self.style_dims, content_dims=self.content_dims,
-            colour_space=self.colour_space,
+            network_colour=self.colour_space,
         )  # fmt: skip
         self.style = FrozenStyleEncoder.from_record(style, self.style_dims)
         self.content = GaussianEncoder(

@@ -46,7 +46,7 @@ class MetricStyleEncoder(StyleSpaceModule):
         margin: distance beyond which different artists cost nothing (``L_d``).
         pair_weight: weight of the image-pair terms (eq. 1).
         representative_weight: weight of the image-to-representative terms (eq. 2).
-        colour_space: what the network sees: ``"lab"`` (the paper) or ``"rgb"``.
+        network_colour: what the network sees: ``"lab"`` (the paper) or ``"rgb"``.
         lr: learning rate.
         optimizer: optimizer class and settings; None is Adam.
     """
@@ -64,13 +64,13 @@ class MetricStyleEncoder(StyleSpaceModule):
         margin: float = 1.0,
         pair_weight: float = 1.0,
         representative_weight: float = 1.0,
-        colour_space: ColourSpace = "lab",
+        network_colour: ColourSpace = "lab",
         lr: float = 1e-4,
         optimizer: OptimizerCallable | None = None,
     ):
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer"])
-        self._resolve(num_artists, image_size, channels, colour_space, widths, blocks_per_level)
+        self._resolve(num_artists, image_size, channels, network_colour, widths, blocks_per_level)
         if objective not in ("metric", "classification"):
             raise ValueError(f"objective={objective!r} is not allowed; choose 'metric' or 'classification'")
         if margin <= 0:

@@ -69,12 +69,13 @@ def explore(
         x = data.on_after_batch_transfer(next(iter(data.val_dataloader())), 0)["x"][:num_images]
         style, content = gan.codes(x)
         written.append(save_grid(random_styles(gan, content, num_images, seed), out / "random_styles.png"))
-        corners = torch.cat([style[:4], torch.randn(max(0, 4 - len(style)), gan.style_dims)])
+        noise = torch.Generator().manual_seed(seed)
+        corners = torch.cat([style[:4], torch.randn(max(0, 4 - len(style)), gan.style_dims, generator=noise)])
         written.append(save_grid(style_interpolation(gan, corners, content[0]), out / "interpolation.png"))
         written.append(save_grid(torch.stack([x, gan.generate(style, content)], 1), out / "reconstruction.png"))
         written.append(save_grid(transfer_grid(gan, x, x), out / "transfer.png"))
         images, styles = _ranked_images(gan, data, ranked_from)
-        z = torch.randn(num_images, gan.code_dim, generator=torch.Generator().manual_seed(seed))
+        z = torch.randn(num_images, gan.code_dim, generator=noise)
         for dim in tqdm(dims if dims is not None else range(gan.style_dims), desc="sweeps", unit="dim"):
             sweep = dimension_sweep(gan, dim, z, SIGMAS)
             lowest, highest = rank_by_dimension(styles, dim, len(SIGMAS))

@@ -46,7 +46,7 @@ class StyleConditionedVAE(StyleSpaceModule):
         blocks_per_level: residual blocks per level.
         keep: nested dropout's keep ratio ``p``; None: ``1 - 2 / content_dim``.
         kl_weight: weight of the KL term.
-        colour_space: as the style encoder's; read from its checkpoint when None.
+        network_colour: as the style encoder's; read from its checkpoint when None.
         lr: learning rate.
         optimizer: optimizer class and settings; None is RMSprop.
         style_record: the style checkpoint's record (its architecture); read from
@@ -66,7 +66,7 @@ class StyleConditionedVAE(StyleSpaceModule):
         blocks_per_level: int = 1,
         keep: float | None = None,
         kl_weight: float = 1.0,
-        colour_space: ColourSpace | None = None,
+        network_colour: ColourSpace | None = None,
         lr: float = 1e-4,
         optimizer: OptimizerCallable | None = None,
         style_record: dict[str, Any] | None = None,
@@ -79,7 +79,7 @@ class StyleConditionedVAE(StyleSpaceModule):
         )
         assert style is not None
         self._resolve(
-            num_artists, image_size, channels, colour_space or style["colour_space"], widths or style["widths"],
+            num_artists, image_size, channels, network_colour or style["colour_space"], widths or style["widths"],
             blocks_per_level,
         )  # fmt: skip
         preset = style_space_preset(image_size)
@@ -88,7 +88,7 @@ class StyleConditionedVAE(StyleSpaceModule):
         self.style_dims = style_dims or style["style_dim"]
         self.hparams.update(
             style_record=style, style_dims=self.style_dims, content_dim=self.content_dim, fc_width=self.fc_width,
-            colour_space=self.colour_space,
+            network_colour=self.colour_space,
         )  # fmt: skip
         self.style = FrozenStyleEncoder.from_record(style, self.style_dims)
         self.encoder = GaussianEncoder(image_size, self.widths, self.fc_width, self.content_dim, blocks_per_level)

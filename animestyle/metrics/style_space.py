@@ -1,0 +1,636 @@
+"""How good a style space is, and how many of its dimensions to keep: the style-space paper's
+Sec. 6.1 ("Figure 1"), and the pruning of the content code by reconstruction error (Sec. 4).
+
+For the first ``k`` dimensions of a code ordered by nested dropout:
+
+- :func:`accuracy_by_dims` (Figure 1 left): artist classification accuracy, read the way the
+  encoder reads it (:meth:`MetricStyleEncoder.classify`: the nearest learned representative
+  for metric learning, the linear head for the plain classifier the paper compares with).
+- :func:`variance_ratio_by_dims` (Figure 1 right): the average within-artist variance over
+  the average squared distance between images of different artists; smaller is better.
+- :func:`spearman_by_dimension`: on synthetic data, the true style factor each code
+  dimension follows most closely (Spearman rank correlation).
+- :func:`suggest_dims`: the smallest ``k`` that is almost as good as all dimensions.
+
+:func:`style_report` (``animestyle style-report``) runs them on a trained
+:class:`~animestyle.methods.MetricStyleEncoder` or
+:class:`~animestyle.methods.StyleConditionedVAE` checkpoint, and :func:`plot_curves` draws
+the curves.
+
+Everything here is a pure function of tensors, except :func:`encode_images`,
+:func:`reconstruction_by_dims` and :func:`style_report`, which run a module over images.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from animestyle.checks import check_count
+from animestyle.data.datamodule import AnimeFacesDataModule, SyntheticSource
+from animestyle.data.synthetic import CONTENT_FACTORS, STYLE_FACTORS, Categorical, Style
+from animestyle.methods.base import read_checkpoint
+from animestyle.methods.style_space import MetricStyleEncoder, StyleConditionedVAE
+
+__all__ = [
+    "accuracy_by_dims",
+    "default_dims",
+    "encode_images",
+    "markdown_table",
+    "plot_curves",
+    "reconstruction_by_dims",
+    "spearman_by_dimension",
+    "spearman_matrix",
+    "style_report",
+    "suggest_dims",
+    "variance_ratio_by_dims",
+]
+
+_CATEGORICAL_NAMES = frozenset(f.name for f in CONTENT_FACTORS + STYLE_FACTORS if isinstance(f, Categorical))
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+
+def _check_codes(codes: torch.Tensor, labels: torch.Tensor) -> None:
+    if codes.ndim != 2:
+        raise ValueError(f"codes must be (N, D); got {tuple(codes.shape)}")
+    if codes.shape[0] == 0 or codes.shape[1] == 0:
+        raise ValueError(f"codes must have at least one sample and one dimension; got {tuple(codes.shape)}")
+    if labels.shape != (codes.shape[0],):
+        raise ValueError(f"labels must be ({codes.shape[0]},) to match codes; got {tuple(labels.shape)}")
+    if labels.dtype.is_floating_point or labels.dtype == torch.bool or labels.dtype.is_complex:
+        raise ValueError(f"labels must be integer class indices; got dtype {labels.dtype}")
+
+
+def _check_dims(dims: Sequence[int], width: int, name: str = "dims") -> list[int]:
+    dims = list(dims)
+    if not dims:
+        raise ValueError(f"{name} is empty: give at least one number of kept dimensions")
+    for d in dims:
+        if isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= width:
+            raise ValueError(f"{name} must be integers from 1 to the code width {width}; got {d!r}")
+    return dims
+
+
+def default_dims(width: int) -> list[int]:
+    """1, 2, 4, 8, ... below ``width``, then ``width`` itself: the x axis of Figure 1.
+
+    Args:
+        width: code width ``D`` (>= 1).
+
+    Returns:
+        the numbers of kept dimensions, increasing, ending with ``width``.
+    """
+    width = check_count("width", width, 1)
+    dims = [2**i for i in range(width.bit_length()) if 2**i < width]
+    return [*dims, width]
+
+
+# --- Figure 1 -------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def accuracy_by_dims(
+    encoder: MetricStyleEncoder, codes: torch.Tensor, labels: torch.Tensor, dims: Sequence[int], chunk: int = 4096
+) -> list[float]:
+    """Classification accuracy from the first ``k`` code dimensions, for each ``k`` in ``dims``
+    (Figure 1 left).
+
+    The encoder classifies as it was trained to (``encoder.classify(codes, k)``): the
+    nearest learned representative for ``objective="metric"``, the classifier head for
+    ``objective="classification"``.
+
+    Args:
+        encoder: a :class:`~animestyle.methods.MetricStyleEncoder` of either objective.
+        codes: (N, D) full style codes (``encoder.encode``), on any device; they are moved
+            to the encoder's device chunk by chunk.
+        labels: (N,) int64 true classes (the artists the encoder was trained on).
+        dims: numbers of kept dimensions, each in [1, D].
+        chunk: codes classified at once (the metric classifier holds a (chunk, artists, D)
+            tensor).
+
+    Returns:
+        one accuracy in [0, 1] per entry of ``dims``.
+    """
+    _check_codes(codes, labels)
+    dims = _check_dims(dims, codes.shape[1])
+    chunk = check_count("chunk", chunk, 1)
+    device = _device(encoder)
+    correct = [0] * len(dims)
+    for start in range(0, codes.shape[0], chunk):
+        part = codes[start : start + chunk].to(device)
+        truth = labels[start : start + chunk].to(device)
+        for j, k in enumerate(dims):
+            correct[j] += int((encoder.classify(part, k) == truth).sum())
+    return [c / codes.shape[0] for c in correct]
+
+
+def _per_dimension_variances(codes: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each dimension's share (D,) of V_intra and of V_inter (they add up over dimensions)."""
+    x = codes.detach().double()
+    _, inverse, counts = torch.unique(labels.to(x.device), return_inverse=True, return_counts=True)
+    num_classes, n = len(counts), x.shape[0]
+    if num_classes < 2:
+        raise ValueError("labels hold a single class: V_inter needs images of at least two different classes")
+    counts = counts.double()
+    sums = torch.zeros(num_classes, x.shape[1], dtype=x.dtype, device=x.device).index_add_(0, inverse, x)
+    means = sums / counts[:, None]
+    # within-class sums of squares per dimension, centred first: no cancellation
+    within = torch.zeros_like(sums).index_add_(0, inverse, (x - means[inverse]).square())  # (C, D)
+    total = (x - x.mean(0)).square().sum(0)  # (D,)
+    intra = (within / counts[:, None]).mean(0)
+    # sum over ordered pairs (i, j) of (x_i - x_j)^2 = 2 n sum_i (x_i - mean)^2, over all pairs
+    # or over the pairs inside one class; pairs of different classes are the difference.
+    different_pairs = 2 * n * total - 2 * (counts[:, None] * within).sum(0)
+    inter = different_pairs / (n * n - counts.square().sum())
+    return intra, inter
+
+
+def variance_ratio_by_dims(
+    codes: torch.Tensor, labels: torch.Tensor, dims: Sequence[int]
+) -> list[tuple[float, float, float]]:
+    """Within-artist variance, between-artist squared distance and their ratio from the first
+    ``k`` code dimensions, for each ``k`` in ``dims`` (Figure 1 right; smaller is better).
+
+    With ``P_k`` keeping the first ``k`` dimensions, ``A`` the artists present in
+    ``labels``, ``X_a`` the codes of artist ``a`` and ``mu_a`` their mean (the true average
+    style, not the learned representative):
+
+    - ``V_intra(k) = (1 / |A|) sum_a (1 / |X_a|) sum_{x in X_a} ||P_k(x - mu_a)||^2``: a mean
+      over artists, each weighing the same whatever its number of images;
+    - ``V_inter(k)``: the mean of ``||P_k(x - y)||^2`` over all pairs of codes ``x``, ``y``
+      of different artists.
+
+    V_inter is computed exactly in O(N D) time from per-class sums (the pairs inside each
+    class subtracted from all pairs), in float64, never as an N x N matrix.
+
+    Args:
+        codes: (N, D) style codes.
+        labels: (N,) int64 artist of each code (any integers; at least two distinct).
+        dims: numbers of kept dimensions, each in [1, D].
+
+    Returns:
+        ``(V_intra, V_inter, V_intra / V_inter)`` per entry of ``dims``; the ratio is NaN
+        where V_inter is 0 (every code equal in those dimensions).
+    """
+    _check_codes(codes, labels)
+    dims = _check_dims(dims, codes.shape[1])
+    intra, inter = _per_dimension_variances(codes, labels)
+    intra_k, inter_k = intra.cumsum(0), inter.cumsum(0).clamp_min(0)  # clamp: rounding of a 0
+    rows = []
+    for k in dims:
+        a, b = float(intra_k[k - 1]), float(inter_k[k - 1])
+        rows.append((a, b, a / b if b > 0 else math.nan))
+    return rows
+
+
+# --- what each dimension encodes --------------------------------------------------------------
+
+
+def _average_ranks(values: torch.Tensor) -> torch.Tensor:
+    """1-based ranks (N, C) of each column of ``values`` (N, C), ties given their average rank."""
+    columns = values.T.contiguous()
+    ordered = columns.sort(dim=1).values
+    below = torch.searchsorted(ordered, columns, side="left")  # values strictly smaller
+    at_most = torch.searchsorted(ordered, columns, side="right")  # values smaller or equal
+    return ((below + at_most + 1).double() / 2).T
+
+
+def spearman_matrix(codes: torch.Tensor, factors: torch.Tensor) -> torch.Tensor:
+    """Spearman rank correlation of every code dimension with every factor.
+
+    The Pearson correlation of the ranks, ties given their average rank (as
+    ``scipy.stats.spearmanr``).
+
+    Args:
+        codes: (N, D) codes, finite.
+        factors: (N, F) factor values of the same images, finite.
+
+    Returns:
+        (D, F) float64 correlations in [-1, 1]; NaN where a code dimension or a factor is
+        constant over the images.
+    """
+    if codes.ndim != 2 or factors.ndim != 2 or codes.shape[0] != factors.shape[0]:
+        raise ValueError(
+            f"codes and factors must be (N, D) and (N, F) with the same N; got {tuple(codes.shape)} "
+            f"and {tuple(factors.shape)}"
+        )
+    if codes.shape[0] < 2:
+        raise ValueError(f"a rank correlation needs at least 2 images; got {codes.shape[0]}")
+    for name, tensor in (("codes", codes), ("factors", factors)):
+        if not torch.isfinite(tensor).all():
+            raise ValueError(f"{name} hold NaN or infinite values")
+    a = _average_ranks(codes.detach().double().cpu())
+    b = _average_ranks(factors.detach().double().cpu())
+    a, b = a - a.mean(0), b - b.mean(0)
+    norms = a.norm(dim=0)[:, None] * b.norm(dim=0)[None, :]
+    rho = (a.T @ b) / norms
+    return torch.where(norms > 0, rho.clamp(-1, 1), torch.full_like(rho, math.nan))
+
+
+def spearman_by_dimension(
+    codes: torch.Tensor, factors: torch.Tensor, names: Sequence[str], skip_categorical: bool = True
+) -> list[tuple[int, str, float]]:
+    """For each code dimension, the factor whose value it ranks most alike: the largest
+    ``|rho|`` of :func:`spearman_matrix`.
+
+    A categorical factor's encoded value (the index of its choice) has no order, so by
+    default the columns whose name is a categorical synthetic factor (``highlights``,
+    ``shading``, ...) are left out; other names count as continuous.
+
+    Args:
+        codes: (N, D) codes, e.g. the first few dimensions of a style code.
+        factors: (N, F) true factor values of the same images, e.g. ``batch["style"]``.
+        names: the F factor names, in column order (``Style.names()`` for ``batch["style"]``).
+        skip_categorical: leave out the categorical factors.
+
+    Returns:
+        ``(dim, factor, rho)`` for each code dimension ``dim`` (0-based), ``rho`` signed;
+        ``rho`` is NaN (and ``factor`` the first one compared) where no correlation is
+        defined (a constant dimension).
+    """
+    names = list(names)
+    if factors.ndim != 2 or factors.shape[1] != len(names):
+        raise ValueError(f"names must name each of the {factors.shape[-1]} factor columns; got {len(names)} names")
+    keep = [j for j, n in enumerate(names) if not (skip_categorical and n in _CATEGORICAL_NAMES)]
+    if not keep:
+        raise ValueError(f"no continuous factor among names={names}; nothing to correlate with")
+    rho = spearman_matrix(codes, factors[:, keep])
+    strength = torch.nan_to_num(rho.abs(), nan=-1.0)
+    best = strength.argmax(1)
+    return [(d, names[keep[int(j)]], float(rho[d, j])) for d, j in enumerate(best)]
+
+
+# --- how many dimensions ----------------------------------------------------------------------
+
+
+def suggest_dims(
+    values: Sequence[float], dims: Sequence[int], fraction: float = 0.99, higher_is_better: bool = True
+) -> int:
+    """The smallest number of kept dimensions that is almost as good as the rest.
+
+    - ``higher_is_better=True`` (a score, e.g. accuracy): the smallest ``k`` whose value
+      reaches ``fraction`` times the value with the most dimensions (all of them, when
+      ``dims`` ends with the code width): ``value(k) >= fraction * value(max(dims))``.
+    - ``higher_is_better=False`` (an error, e.g. reconstruction error): the smallest ``k``
+      whose value is within ``1 + (1 - fraction)`` times the best (smallest) one:
+      ``value(k) <= (2 - fraction) * min(values)``.
+
+    Args:
+        values: one value >= 0 per entry of ``dims``.
+        dims: the distinct numbers of kept dimensions the values were measured at (any order).
+        fraction: how close to the reference counts as good enough, in (0, 1].
+        higher_is_better: whether the values are scores (True) or errors (False).
+
+    Returns:
+        the suggested number of dimensions, one of ``dims``.
+    """
+    values, dims = [float(v) for v in values], list(dims)
+    if len(values) != len(dims) or not dims:
+        raise ValueError(f"values and dims must be non-empty and of the same length; got {len(values)} and {len(dims)}")
+    if len(set(dims)) != len(dims):
+        raise ValueError(f"dims must be distinct; got {dims}")
+    if not all(math.isfinite(v) and v >= 0 for v in values):
+        raise ValueError(f"values must be finite numbers >= 0; got {values}")
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction={fraction} must be in (0, 1]")
+    pairs = sorted(zip(dims, values, strict=True))
+    if higher_is_better:
+        target = fraction * pairs[-1][1]
+        good = [k for k, v in pairs if v >= target]
+    else:
+        target = (2 - fraction) * min(values)
+        good = [k for k, v in pairs if v <= target]
+    return good[0]
+
+
+# --- running a module over images ---------------------------------------------------------------
+
+
+def _image_batches(
+    datamodule: AnimeFacesDataModule, split: str, limit: int | None, device: torch.device, desc: str
+) -> Iterator[dict[str, torch.Tensor]]:
+    """Up to ``limit`` images of ``split``, in order, as float batches on ``device``."""
+    if split not in ("train", "val"):
+        raise ValueError(f"split={split!r} is not allowed; choose 'train' or 'val'")
+    if limit is not None:
+        check_count("limit", limit, 1)
+    dataset = datamodule.train_set if split == "train" else datamodule.val_set
+    size = len(dataset)  # type: ignore[arg-type]
+    total = size if limit is None else min(limit, size)
+    loader = DataLoader(dataset, batch_size=datamodule.batch_size, shuffle=False, num_workers=datamodule.num_workers)
+    seen = 0
+    with tqdm(total=total, desc=desc, unit="image", leave=False) as bar:
+        for batch in loader:
+            if seen >= total:
+                break
+            batch = {k: v[: total - seen] for k, v in batch.items()}
+            batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+            batch = datamodule.on_after_batch_transfer(batch, 0)
+            seen += len(batch["x"])
+            bar.update(len(batch["x"]))
+            yield batch
+    if seen == 0:
+        raise ValueError(f"the {split} split holds no images")
+
+
+def _device(module: torch.nn.Module) -> torch.device:
+    parameter = next(iter(module.parameters()), None)
+    return parameter.device if parameter is not None else torch.device("cpu")
+
+
+@torch.no_grad()
+def encode_images(
+    module: MetricStyleEncoder, datamodule: AnimeFacesDataModule, split: str = "val", limit: int | None = 1024
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Style codes of the first ``limit`` images of a split, with their labels and, on
+    synthetic data, their true style factors.
+
+    The module runs in eval mode without gradients, on the device its parameters are on;
+    its mode is restored afterwards.
+
+    Args:
+        module: a :class:`~animestyle.methods.MetricStyleEncoder` (its ``encode`` takes sRGB
+            (B, 3, S, S) in [-1, 1] to (B, D)).
+        datamodule: the images; its ``image_size`` must be the module's.
+        split: ``"train"`` or ``"val"``, read in order (not shuffled; training images are
+            augmented if the data module augments them).
+        limit: at most this many images; None: the whole split.
+
+    Returns:
+        codes (N, D) float32, labels (N,) int64 (``batch["artist"]``: the classes the encoder
+        was trained on) and the true style factors (N, len(STYLE_FACTORS)) float32 in the
+        order of ``Style.names()`` (None unless the data is synthetic), all on the CPU.
+    """
+    was_training = module.training
+    module.eval()
+    codes: list[torch.Tensor] = []
+    labels: list[torch.Tensor] = []
+    styles: list[torch.Tensor] = []
+    try:
+        for batch in _image_batches(datamodule, split, limit, _device(module), "encoding"):
+            codes.append(module.encode(batch["x"]).float().cpu())
+            labels.append(batch["artist"].cpu())
+            if "style" in batch:
+                styles.append(batch["style"].float().cpu())
+    finally:
+        module.train(was_training)
+    factors = torch.cat(styles) if styles and len(styles) == len(codes) else None
+    return torch.cat(codes), torch.cat(labels), factors
+
+
+@torch.no_grad()
+def reconstruction_by_dims(
+    module: StyleConditionedVAE,
+    datamodule: AnimeFacesDataModule,
+    dims: Sequence[int],
+    split: str = "val",
+    limit: int | None = 1024,
+) -> list[float]:
+    """Mean squared reconstruction error per pixel from the first ``k`` content dimensions,
+    for each ``k`` in ``dims``, over the first ``limit`` images of a split: the curve the
+    content code is pruned by.
+
+    Args:
+        module: a :class:`~animestyle.methods.StyleConditionedVAE`.
+        datamodule: the images; its ``image_size`` must be the module's.
+        dims: numbers of kept content dimensions, each in [1, content_dim].
+        split: ``"train"`` or ``"val"``.
+        limit: at most this many images; None: the whole split.
+
+    Returns:
+        one mean squared error (network colour space, per pixel and channel) per entry of ``dims``.
+    """
+    dims = _check_dims(dims, module.content_dim)
+    was_training = module.training
+    module.eval()
+    totals = [0.0] * len(dims)
+    count = 0
+    try:
+        for batch in _image_batches(datamodule, split, limit, _device(module), "reconstructing"):
+            n = len(batch["x"])
+            for j, error in enumerate(module.reconstruction_error(batch["x"], dims)):
+                totals[j] += error * n  # every image has the same number of pixels
+            count += n
+    finally:
+        module.train(was_training)
+    return [t / count for t in totals]
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if value == 0 or 1e-3 <= abs(value) < 1e4:
+            return f"{value:.4f}"
+        return f"{value:.3e}"
+    return str(value)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table; floats with 4 decimals (scientific when tiny or huge).
+
+    Args:
+        header: the column titles.
+        rows: the cells of each row, as many as ``header``.
+
+    Returns:
+        the table, one line per row, without a trailing newline.
+    """
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"a row has {len(row)} cells but the header {len(header)}: {list(row)}")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def plot_curves(
+    series: Mapping[str, tuple[Sequence[int], Sequence[float]]],
+    ylabel: str,
+    path: str | Path,
+    logx: bool = True,
+    title: str | None = None,
+    baselines: Mapping[str, float] | None = None,
+) -> Path:
+    """A PNG of one curve per method against the number of kept dimensions.
+
+    Args:
+        series: method name -> (dims, values), e.g. ``{"metric learning": ([1, 2, 4], [...])}``.
+        ylabel: the y axis title.
+        path: the PNG to write (its folder is created).
+        logx: log-scaled x axis (base 2, ticks at the dims), as the paper's Figure 1.
+        title: the plot title; None: none.
+        baselines: name -> a value drawn as a dashed horizontal line (e.g. chance accuracy).
+
+    Returns:
+        the path written.
+    """
+    if not series:
+        raise ValueError("series is empty: give at least one curve")
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("plot_curves needs matplotlib: pip install matplotlib") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(5, 3.6), dpi=120)
+    try:
+        ticks: set[int] = set()
+        for name, (dims, values) in series.items():
+            if len(dims) != len(values):
+                raise ValueError(f"series {name!r} has {len(dims)} dims but {len(values)} values")
+            axes.plot(list(dims), list(values), marker="o", label=name)
+            ticks.update(int(d) for d in dims)
+        for name, value in (baselines or {}).items():
+            axes.axhline(value, linestyle="--", color="grey", linewidth=1, label=name)
+        if logx:
+            axes.set_xscale("log", base=2)
+        axes.set_xticks(sorted(ticks), [str(t) for t in sorted(ticks)])
+        axes.set_xlabel("kept dimensions k")
+        axes.set_ylabel(ylabel)
+        if title:
+            axes.set_title(title)
+        axes.grid(alpha=0.3)
+        axes.legend()
+        figure.tight_layout()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path)
+    finally:
+        plt.close(figure)
+    return path
+
+
+# --- the tool -----------------------------------------------------------------------------------
+
+_METHODS = ("MetricStyleEncoder", "StyleConditionedVAE")
+_FIX = "train one with animestyle fit --config examples/style_space/<size>/metric.yaml (or vae.yaml)"
+
+
+def style_report(
+    checkpoint: str,
+    output: str | None = None,
+    manifest: str | None = None,
+    folder: str | None = None,
+    synthetic_seed: int = 0,
+    images: int = 1024,
+    dims: list[int] | None = None,
+) -> dict[str, Any]:
+    """Score a style encoder or content VAE checkpoint by kept code dimensions; suggest how many to keep.
+
+    The scores are printed as Markdown tables and returned.
+
+    For a :class:`~animestyle.methods.MetricStyleEncoder` (either objective): classification
+    accuracy and the ratio of within-artist variance to between-artist squared distance
+    (the paper's Figure 1), the suggested number of style dimensions (the smallest reaching
+    99% of the all-dimensions accuracy) and, on synthetic data, the true style factor each
+    dimension follows. For a :class:`~animestyle.methods.StyleConditionedVAE`: the
+    reconstruction error and the suggested number of content dimensions (the smallest within
+    1% of the best error).
+
+    Images are held-out (val) ones of the data the module was trained on: ``manifest`` or
+    ``folder``, else the synthetic portraits (``synthetic_seed``, which must be the training
+    seed) with the checkpoint's number of artists.
+
+    Args:
+        checkpoint: a MetricStyleEncoder or StyleConditionedVAE ``.ckpt``.
+        output: folder for PNG plots of the curves (created); None: no plots.
+        manifest: a ``manifest.csv`` written by ``animestyle prepare``.
+        folder: a folder of ``<artist>/<crop>.png``.
+        synthetic_seed: seed of the synthetic portraits, when neither is given.
+        images: held-out images to score (at most).
+        dims: numbers of kept dimensions; default 1, 2, 4, ... and the code width.
+
+    Returns:
+        the numbers: ``method``, ``images``, ``dims``, ``suggested_dims`` and, for an
+        encoder, ``objective``, ``num_artists``, ``chance_accuracy``, ``accuracy``,
+        ``v_intra``, ``v_inter``, ``ratio``, ``spearman`` (a list of ``{"dim", "factor",
+        "rho"}``, or None on real data); for a VAE ``reconstruction_error``; and ``plots``
+        (the PNGs written).
+    """
+    images = check_count("images", images, 1)
+    check_count("synthetic_seed", synthetic_seed, 0)
+    record = read_checkpoint(checkpoint, "checkpoint", _METHODS, _FIX)["animestyle"]
+    method = record["method"]
+    width = record["style_dim"] if method == "MetricStyleEncoder" else record["content_dim"]
+    dims = _check_dims(dims, width) if dims is not None else default_dims(width)
+    source = None
+    if not (manifest or folder):
+        source = SyntheticSource(num_artists=record["num_artists"], seed=synthetic_seed, train_size=1, val_size=images)
+    data = AnimeFacesDataModule(
+        manifest=manifest, folder=folder, synthetic=source, image_size=record["image_size"], batch_size=64
+    )
+    if data.num_artists != record["num_artists"]:
+        given = "manifest" if manifest else "folder"
+        raise ValueError(
+            f"{given} holds {data.num_artists} artists but the checkpoint was trained on {record['num_artists']}; "
+            "score a module on the data it was trained on"
+        )
+    out = Path(output) if output is not None else None
+    result: dict[str, Any] = {"checkpoint": str(checkpoint), "method": method, "dims": dims, "plots": []}
+
+    if method == "StyleConditionedVAE":
+        vae = StyleConditionedVAE.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True)
+        errors = reconstruction_by_dims(vae, data, dims, "val", images)
+        suggested = suggest_dims(errors, dims, higher_is_better=False)
+        count = min(images, len(data.val_set))  # type: ignore[arg-type]
+        result.update(images=count, reconstruction_error=errors, suggested_dims=suggested)
+        print(
+            f"**StyleConditionedVAE: reconstruction error by kept content dimensions, {result['images']} val images**"
+        )
+        print()
+        print(markdown_table(["k", "reconstruction error (MSE)"], list(zip(dims, errors, strict=True))))
+        print(f"\nSuggested content dims: {suggested} (the smallest k within 1% of the best error)")
+        if out is not None:
+            result["plots"].append(
+                str(plot_curves({"VAE": (dims, errors)}, "reconstruction error (MSE)", out / "reconstruction.png"))
+            )
+        return result
+
+    encoder = MetricStyleEncoder.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True)
+    codes, labels, factors = encode_images(encoder, data, "val", images)
+    accuracy = accuracy_by_dims(encoder, codes, labels, dims)
+    variances = variance_ratio_by_dims(codes, labels, dims)
+    suggested = suggest_dims(accuracy, dims)
+    chance = 1 / record["num_artists"]
+    spearman = None
+    if factors is not None:
+        spearman = [
+            {"dim": d, "factor": name, "rho": rho}
+            for d, name, rho in spearman_by_dimension(codes, factors, Style.names())
+        ]
+    result.update(
+        objective=record["objective"], num_artists=record["num_artists"], images=len(codes), chance_accuracy=chance,
+        accuracy=accuracy, v_intra=[v[0] for v in variances], v_inter=[v[1] for v in variances],
+        ratio=[v[2] for v in variances], suggested_dims=suggested, spearman=spearman,
+    )  # fmt: skip
+    print(
+        f"**MetricStyleEncoder (objective={record['objective']}) by kept style dimensions, {len(codes)} val "
+        f"images, {record['num_artists']} artists (chance accuracy {chance:.4f})**"
+    )
+    print()
+    rows = [(k, a, *v) for k, a, v in zip(dims, accuracy, variances, strict=True)]
+    print(markdown_table(["k", "accuracy", "V_intra", "V_inter", "V_intra / V_inter"], rows))
+    print(f"\nSuggested style dims: {suggested} (the smallest k reaching 99% of the accuracy with {max(dims)} dims)")
+    if spearman is not None:
+        print("\n**True style factor each dimension follows most (Spearman rank correlation)**\n")
+        print(markdown_table(["dim", "factor", "rho"], [(s["dim"], s["factor"], s["rho"]) for s in spearman]))
+    if out is not None:
+        name = "metric learning" if record["objective"] == "metric" else "classification"
+        result["plots"] += [
+            str(plot_curves({name: (dims, accuracy)}, "accuracy", out / "accuracy.png", baselines={"chance": chance})),
+            str(plot_curves({name: (dims, result["ratio"])}, "V_intra / V_inter", out / "ratio.png")),
+        ]
+    return result
