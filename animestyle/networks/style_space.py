@@ -257,7 +257,11 @@ class MultiScaleDiscriminator(nn.Module):
         def resize(image: torch.Tensor, size: int) -> torch.Tensor:
             if image.shape[-1] == size:
                 return image
-            return F.interpolate(image, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+            # in float32: antialiased resizing has no bfloat16 kernel on CPU (bf16-mixed runs)
+            resized = F.interpolate(
+                image.float(), size=(size, size), mode="bilinear", antialias=True, align_corners=False
+            )
+            return resized.to(image.dtype)
 
         return [
             resize(x, small),

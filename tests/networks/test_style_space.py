@@ -246,3 +246,13 @@ def test_discriminator_rejects_no_patches_and_widths_for_another_scale() -> None
         MultiScaleDiscriminator(32, (8, 16), patches=0)
     with pytest.raises(ValueError, match="image_size=16"):  # 3 levels take 32 px, not 16, to 4x4
         MultiScaleDiscriminator(32, (8, 16, 32))
+
+
+def test_multiscale_discriminator_runs_under_cpu_bf16_autocast() -> None:
+    # bf16-mixed on a CPU (the Danbooru configs' precision): antialiased resizing has no
+    # bfloat16 kernel there, so the discriminator resizes in float32.
+    discriminator = MultiScaleDiscriminator(64, (64, 128))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        outputs = discriminator(torch.randn(2, 3, 64, 64))
+    assert [tuple(o.shape) for o in outputs] == [(2,), (8,), (8,)]
+    assert all(torch.isfinite(o.float()).all() for o in outputs)
