@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import torch
 
+from animestyle.nn.nested_dropout import prefix_mask
+
 __all__ = ["contrastive_loss", "prefix_distances"]
 
 
@@ -34,7 +36,7 @@ def prefix_distances(
     Returns:
         (B, M) distances, >= 0, differentiable everywhere (a zero distance has zero gradient).
     """
-    mask = (torch.arange(codes.shape[1], device=codes.device) < kept.unsqueeze(1)).to(codes.dtype)
+    mask = prefix_mask(kept, codes.shape[1]).to(codes.dtype)
     difference = (codes.unsqueeze(1) - others.unsqueeze(0)) * mask.unsqueeze(1)  # (B, M, D)
     squared = difference.square().sum(-1)
     # sqrt has an infinite gradient at 0 (an image compared with itself): guard it.

@@ -9,7 +9,8 @@ For the first ``k`` dimensions of a code ordered by nested dropout:
 - :func:`variance_ratio_by_dims` (Figure 1 right): the average within-artist variance over
   the average squared distance between images of different artists; smaller is better.
 - :func:`spearman_by_dimension`: on synthetic data, the true style factor each code
-  dimension follows most closely (Spearman rank correlation).
+  dimension follows most closely (Spearman rank correlation); :func:`spearman_chance`: how
+  close it would get by merely separating the artists.
 - :func:`suggest_dims`: the smallest ``k`` that is almost as good as all dimensions.
 
 :func:`style_report` (``animestyle style-report``) runs them on a trained
@@ -46,6 +47,7 @@ __all__ = [
     "plot_curves",
     "reconstruction_by_dims",
     "spearman_by_dimension",
+    "spearman_chance",
     "spearman_matrix",
     "style_report",
     "suggest_dims",
@@ -266,6 +268,58 @@ def spearman_by_dimension(
     strength = torch.nan_to_num(rho.abs(), nan=-1.0)
     best = strength.argmax(1)
     return [(d, names[keep[int(j)]], float(rho[d, j])) for d, j in enumerate(best)]
+
+
+def spearman_chance(
+    codes: torch.Tensor,
+    labels: torch.Tensor,
+    factors: torch.Tensor,
+    names: Sequence[str],
+    shuffles: int = 200,
+    quantile: float = 0.95,
+    seed: int = 0,
+) -> list[float]:
+    """How large the best ``|rho|`` of :func:`spearman_by_dimension` gets by chance, per dimension.
+
+    A dimension that merely separates the artists correlates with any factor that differs
+    between artists, because each synthetic artist draws one value of every style factor.
+    To measure that, the artists are shuffled: under a random permutation of the artists,
+    each image gets the factors of a random image of the artist it is mapped to, so codes and
+    factors still cluster by artist but the clusters are paired at random (a permutation may
+    leave an artist in place, as random pairing would). A best ``|rho|`` above the
+    returned quantile is more than separating artists.
+
+    Args:
+        codes: (N, D) codes.
+        labels: (N,) artist indices of the same images.
+        factors: (N, F) true factor values.
+        names: the F factor names (as in :func:`spearman_by_dimension`).
+        shuffles: random artist permutations drawn.
+        quantile: which quantile of the shuffled best ``|rho|`` to return.
+        seed: seed of the permutations.
+
+    Returns:
+        D values: the ``quantile`` of the best ``|rho|`` of each dimension over the shuffles.
+    """
+    _check_codes(codes, labels)
+    check_count("shuffles", shuffles, 1)
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile must be in (0, 1); got {quantile}")
+    generator = torch.Generator().manual_seed(seed)
+    labels = labels.cpu()
+    artists = labels.unique()
+    members = [torch.nonzero(labels == a).flatten() for a in artists]
+    slot = torch.searchsorted(artists, labels)  # each image's artist as an index into ``artists``
+    best = torch.empty(shuffles, codes.shape[1], dtype=torch.float64)
+    for s in range(shuffles):
+        partner = torch.randperm(len(artists), generator=generator)
+        picks = torch.empty_like(labels)
+        for i, a in enumerate(partner.tolist()):
+            mine = slot == i
+            picks[mine] = members[a][torch.randint(len(members[a]), (int(mine.sum()),), generator=generator)]
+        rows = spearman_by_dimension(codes, factors.cpu()[picks], names)
+        best[s] = torch.tensor([abs(rho) for _, _, rho in rows]).nan_to_num(0.0)
+    return best.quantile(quantile, dim=0).tolist()
 
 
 # --- how many dimensions ----------------------------------------------------------------------
@@ -557,8 +611,8 @@ def style_report(
         the numbers: ``method``, ``images``, ``dims``, ``suggested_dims`` and, for an
         encoder, ``objective``, ``num_artists``, ``chance_accuracy``, ``accuracy``,
         ``v_intra``, ``v_inter``, ``ratio``, ``spearman`` (a list of ``{"dim", "factor",
-        "rho"}``, or None on real data); for a VAE ``reconstruction_error``; and ``plots``
-        (the PNGs written).
+        "rho", "chance"}`` with ``chance`` from :func:`spearman_chance`, or None on real
+        data); for a VAE ``reconstruction_error``; and ``plots`` (the PNGs written).
     """
     images = check_count("images", images, 1)
     check_count("synthetic_seed", synthetic_seed, 0)
@@ -607,9 +661,10 @@ def style_report(
     chance = 1 / record["num_artists"]
     spearman = None
     if factors is not None:
+        chance_rho = spearman_chance(codes, labels, factors, Style.names())
         spearman = [
-            {"dim": d, "factor": name, "rho": rho}
-            for d, name, rho in spearman_by_dimension(codes, factors, Style.names())
+            {"dim": d, "factor": name, "rho": rho, "chance": c}
+            for (d, name, rho), c in zip(spearman_by_dimension(codes, factors, Style.names()), chance_rho, strict=True)
         ]
     result.update(
         objective=record["objective"], num_artists=record["num_artists"], images=len(codes), chance_accuracy=chance,
@@ -626,7 +681,8 @@ def style_report(
     print(f"\nSuggested style dims: {suggested} (the smallest k reaching 99% of the accuracy with {max(dims)} dims)")
     if spearman is not None:
         print("\n**True style factor each dimension follows most (Spearman rank correlation)**\n")
-        print(markdown_table(["dim", "factor", "rho"], [(s["dim"], s["factor"], s["rho"]) for s in spearman]))
+        header = ["dim", "factor", "rho", "chance level of abs(rho) (95%, artists shuffled)"]
+        print(markdown_table(header, [(s["dim"], s["factor"], s["rho"], s["chance"]) for s in spearman]))
     if out is not None:
         name = "metric learning" if record["objective"] == "metric" else "classification"
         result["plots"] += [

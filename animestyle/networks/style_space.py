@@ -5,7 +5,8 @@ All are ResNets of weight-normalised residual blocks (:class:`~animestyle.nn.WNR
 with no pooling after the first convolution and as many stride-2 levels as it takes to reach
 a 4x4 map. The encoders (style, content, discriminator) go down, the decoders (VAE decoder,
 GAN generator) come up; the VAE adds a fully connected layer of ``fc_width`` features between
-the code and the 4x4 map (Sec. 5.2). Every network works in Lab colour.
+the code and the 4x4 map (Sec. 5.2). The paper's networks work in Lab colour (the modules'
+``network_colour``, Lab by default).
 
 Table 1's numbers did not survive in our copy of the paper; :func:`style_space_preset`
 chooses widths by image size the way GADN's Table 1 does (the same authors, one year later)
@@ -93,7 +94,7 @@ class WNEncoder(nn.Module):
         out_features: output width.
         fc_width: hidden fully connected width, or None for none.
         blocks_per_level: residual blocks per level.
-        in_channels: 3 (Lab).
+        in_channels: 3 (the network colour space, Lab by default).
     """
 
     def __init__(
@@ -158,7 +159,7 @@ class WNDecoder(nn.Module):
         widths: channels of each level, from the image side (as the encoders').
         fc_width: hidden fully connected width, or None for none.
         blocks_per_level: residual blocks per level.
-        out_channels: 3 (Lab).
+        out_channels: 3 (the network colour space, Lab by default).
     """
 
     def __init__(
@@ -208,8 +209,9 @@ def random_patches(x: torch.Tensor, size: int, count: int, generator: torch.Gene
     if size > min(h, w):
         raise ValueError(f"patches of {size} px do not fit in {h}x{w} images")
     n = b * count
-    top = torch.randint(0, h - size + 1, (n, 1), generator=generator).to(x.device)
-    left = torch.randint(0, w - size + 1, (n, 1), generator=generator).to(x.device)
+    where = generator.device if generator is not None else x.device  # no host-to-GPU copy in training
+    top = torch.randint(0, h - size + 1, (n, 1), generator=generator, device=where).to(x.device)
+    left = torch.randint(0, w - size + 1, (n, 1), generator=generator, device=where).to(x.device)
     rows = (top + torch.arange(size, device=x.device)).unsqueeze(2)  # (n, size, 1)
     cols = (left + torch.arange(size, device=x.device)).unsqueeze(1)  # (n, 1, size)
     images = torch.arange(b, device=x.device).repeat_interleave(count).view(n, 1, 1)

@@ -62,7 +62,8 @@ class NestedDropout(nn.Module):
         return out
 
     def forward(self, code: torch.Tensor) -> torch.Tensor:
-        """Args: code: (B, D). Returns: (B, D), cut and scaled when training, else unchanged."""
+        """Args: code: (B, D). Returns: (B, D), cut and scaled when training; else whole,
+        scaled by ``s_D`` when scaled (as a row that keeps every dimension in training)."""
         if not self.training:
-            return code
+            return code if self.scale is None else code * self.scale[-1].to(code.dtype)
         return self.cut(code, self.draw(code.shape[0], code.device))

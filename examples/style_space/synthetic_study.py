@@ -45,6 +45,7 @@ from animestyle.metrics import (
     plot_curves,
     reconstruction_by_dims,
     spearman_by_dimension,
+    spearman_chance,
     suggest_dims,
     variance_ratio_by_dims,
 )
@@ -92,7 +93,7 @@ def _record(path: Path, argument: str, method: str, fix: str) -> dict[str, Any]:
 
 def _encoder_scores(
     encoder: MetricStyleEncoder, data: AnimeFacesDataModule, images: int, dims: list[int], fraction: float
-) -> tuple[dict[str, Any], torch.Tensor, torch.Tensor | None]:
+) -> tuple[dict[str, Any], torch.Tensor, torch.Tensor, torch.Tensor | None]:
     codes, labels, factors = encode_images(encoder, data, "val", images)
     accuracy = accuracy_by_dims(encoder, codes, labels, dims)
     variances = variance_ratio_by_dims(codes, labels, dims)
@@ -103,7 +104,7 @@ def _encoder_scores(
         "ratio": [v[2] for v in variances],
         "suggested_dims": suggest_dims(accuracy, dims, fraction),
     }
-    return scores, codes, factors
+    return scores, codes, labels, factors
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -149,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     codes: dict[str, torch.Tensor] = {}
     factors = None
     for name, encoder in encoders.items():
-        results[name], codes[name], factors = _encoder_scores(encoder, data, args.images, dims, args.fraction)
+        results[name], codes[name], labels, factors = _encoder_scores(encoder, data, args.images, dims, args.fraction)
     results["images"] = len(codes["metric"])
 
     print(
@@ -195,10 +196,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if factors is not None:
         kept = min(args.kept, encoders["metric"].style_dim)
         spearman = spearman_by_dimension(codes["metric"][:, :kept], factors, Style.names())
-        results["spearman"] = [{"dim": d, "factor": f, "rho": rho} for d, f, rho in spearman]
+        chance_rho = spearman_chance(codes["metric"][:, :kept], labels, factors, Style.names())
+        rows = [(*row, c) for row, c in zip(spearman, chance_rho, strict=True)]
+        results["spearman"] = [{"dim": d, "factor": f, "rho": rho, "chance": c} for d, f, rho, c in rows]
         print(f"\n**True style factor each of the first {kept} metric style dimensions follows most "
               "(Spearman rank correlation; continuous factors only; dims 0-based)**\n")  # fmt: skip
-        print(markdown_table(["dim", "factor", "rho"], spearman))
+        print(markdown_table(["dim", "factor", "rho", "chance level of abs(rho) (95%, artists shuffled)"], rows))
 
     if "vae" in paths:
         vae = load(StyleConditionedVAE, "vae")

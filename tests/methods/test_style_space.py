@@ -474,6 +474,19 @@ def test_checkpoints_of_other_data_are_refused(stages: dict[str, Path]) -> None:
         StyleContentGAN(5 - 1, 64, style_checkpoint=str(stages["metric"]), content_checkpoint=str(stages["vae"]))
 
 
+def test_a_network_colour_other_than_the_style_encoders_is_refused(stages: dict[str, Path]) -> None:
+    """The frozen encoders read the colour space they were trained in (Lab here)."""
+    with pytest.raises(ValueError, match="network_colour='rgb' but the style encoder was trained in 'lab'"):
+        StyleConditionedVAE(ARTISTS, SIZE, style_checkpoint=str(stages["metric"]), network_colour="rgb")
+    with pytest.raises(ValueError, match="network_colour='rgb'"):
+        StyleContentGAN(
+            ARTISTS, SIZE, style_checkpoint=str(stages["metric"]), content_checkpoint=str(stages["vae"]),
+            network_colour="rgb",
+        )  # fmt: skip
+    vae = StyleConditionedVAE(ARTISTS, SIZE, style_checkpoint=str(stages["metric"]), network_colour="lab")
+    assert vae.colour_space == "lab"
+
+
 # --- the GAN -------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from animestyle.metrics import (
     plot_curves,
     reconstruction_by_dims,
     spearman_by_dimension,
+    spearman_chance,
     spearman_matrix,
     style_report,
     suggest_dims,
@@ -160,6 +161,32 @@ def test_spearman_by_dimension_finds_the_factor_and_skips_categorical_ones() -> 
     assert with_categorical[2][1:] == ("shading", pytest.approx(1.0))
 
 
+def test_spearman_chance_is_high_for_a_code_that_only_separates_artists() -> None:
+    """8 artists, each with one value of 6 factors plus jitter: a dimension that orders the
+    artists by factor 0 reaches |rho| ~ 1, but so does a dimension that orders them at
+    random, against some factor. The shuffled baseline says so: the artist-ordering dimension
+    does not beat it, while one that follows factor 0 within each artist too does."""
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.arange(8).repeat_interleave(50)
+    per_artist = torch.rand(8, 6, generator=generator)
+    factors = per_artist[labels] + 0.02 * torch.randn(400, 6, generator=generator)
+    names = ["eye_size", "line_width", "contrast", "skin_tone", "eye_spacing", "hair_highlight"]
+    random_order = torch.randperm(8, generator=generator).double()
+    codes = torch.stack([random_order[labels], factors[:, 0] * 5 + torch.randn(400, generator=generator) * 0.01], 1)
+    rows = spearman_by_dimension(codes, factors, names)
+    chance = spearman_chance(codes, labels, factors, names, shuffles=100)
+    assert len(chance) == 2
+    assert abs(rows[0][2]) <= chance[0] + 0.05  # separating artists alone: at chance
+    assert chance[0] > 0.6  # and chance is far from 0 with 8 artists
+    assert rows[1][1] == "eye_size"  # follows the factor itself
+    assert rows[1][2] > 0.99
+    assert spearman_chance(codes, labels, factors, names, shuffles=100) == chance  # seeded
+    with pytest.raises(ValueError, match="quantile"):
+        spearman_chance(codes, labels, factors, names, quantile=1.0)
+    with pytest.raises(ValueError, match="shuffles"):
+        spearman_chance(codes, labels, factors, names, shuffles=0)
+
+
 def test_spearman_of_a_constant_dimension_is_nan_and_bad_input_is_refused() -> None:
     codes = torch.stack([torch.zeros(10), torch.arange(10.0)], 1)
     rows = spearman_by_dimension(codes, torch.arange(10.0)[:, None], ["eye_size"])
@@ -291,6 +318,7 @@ def test_style_report_of_a_metric_encoder(tiny_metric: Path, tmp_path: Path, cap
     assert result["suggested_dims"] == suggest_dims(result["accuracy"], dims)
     assert [row["dim"] for row in result["spearman"]] == list(range(TINY_STYLE_DIM))
     assert all(row["factor"] in Style.names() and abs(row["rho"]) <= 1 for row in result["spearman"])
+    assert all(0 <= row["chance"] <= 1 for row in result["spearman"])
     assert {Path(p).name for p in result["plots"]} == {"accuracy.png", "ratio.png"}
     assert all(Path(p).read_bytes()[:8] == PNG_MAGIC for p in result["plots"])
     assert "| k | accuracy | V_intra | V_inter | V_intra / V_inter |" in printed

@@ -258,13 +258,17 @@ def test_scale_gets_gradients_for_the_drawn_cut_offs_only() -> None:
     assert not list(NestedDropout(4, keep=0.5).parameters())
 
 
-def test_nested_dropout_in_eval_returns_the_code_unchanged() -> None:
+def test_nested_dropout_in_eval_keeps_every_dimension() -> None:
+    """Whole codes; scaled by s_D when scaled, as a training row that kept all D dimensions."""
+    code = torch.randn(16, 6, generator=seeded())
+    assert torch.equal(NestedDropout(6, keep=0.3).eval()(code), code)
     drop = NestedDropout(6, keep=0.3, scaled=True).eval()
     assert drop.scale is not None
     with torch.no_grad():
-        drop.scale.mul_(3)
-    code = torch.randn(16, 6, generator=seeded())
-    assert torch.equal(drop(code), code)
+        drop.scale.copy_(torch.arange(1.0, 7.0))
+    torch.testing.assert_close(drop(code), code * 6)
+    full = torch.full((16,), 6)
+    torch.testing.assert_close(drop(code), drop.cut(code, full))
 
 
 def test_nested_dropout_forward_is_cut_of_draw_under_the_same_seed() -> None:

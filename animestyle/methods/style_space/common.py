@@ -84,6 +84,17 @@ class StyleSpaceModule(AdversarialModule):
             )
 
 
+def frozen_colour(network_colour: ColourSpace | None, style: dict[str, Any]) -> ColourSpace:
+    """The colour space of a stage built on the frozen style encoder whose record is ``style``:
+    the encoder's, which reads it. ``network_colour`` may only repeat it."""
+    if network_colour is not None and network_colour != style["colour_space"]:
+        raise ValueError(
+            f"network_colour={network_colour!r} but the style encoder was trained in {style['colour_space']!r}; "
+            "leave network_colour unset (it is read from the style checkpoint) or retrain the style encoder"
+        )
+    return style["colour_space"]
+
+
 def input_record(path: str | None, argument: str, method: str, fix: str, expected: dict[str, Any]) -> dict[str, Any]:
     """The record of the earlier stage's checkpoint ``path``, checked against ``expected``.
 
@@ -103,6 +114,12 @@ def load_network(network: nn.Module, path: str, argument: str, method: str, fix:
     state = read_checkpoint(path, argument, (method,), fix)["state_dict"]
     head = prefix + "."
     network.load_state_dict({k[len(head) :]: v for k, v in state.items() if k.startswith(head)})
+
+
+def load_style_encoder(style: FrozenStyleEncoder, path: str) -> None:
+    """Copy the encoder of the MetricStyleEncoder checkpoint ``path`` (``style_checkpoint``)
+    into ``style``."""
+    load_network(style.encoder, path, "style_checkpoint", "MetricStyleEncoder", METRIC_FIX, "encoder")
 
 
 class FrozenStyleEncoder(nn.Module):

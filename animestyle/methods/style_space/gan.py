@@ -14,9 +14,12 @@ from animestyle.methods.style_space.common import (
     ColourSpace,
     FrozenStyleEncoder,
     StyleSpaceModule,
+    frozen_colour,
     input_record,
     load_network,
+    load_style_encoder,
 )
+from animestyle.methods.style_space.explore import random_styles, transfer_grid
 from animestyle.networks.style_space import (
     GaussianEncoder,
     MultiScaleDiscriminator,
@@ -64,7 +67,8 @@ class StyleContentGAN(StyleSpaceModule):
         statistics_batches: training batches that estimate the style statistics.
         lr: learning rate of both steps.
         optimizer: optimizer class and settings; None is RMSprop.
-        network_colour: as the earlier stages'; read from their checkpoints when None.
+        network_colour: the earlier stages' (read from their checkpoints when None; any
+            other value is refused: the frozen encoders read that colour space).
         style_record: the style checkpoint's record; read from ``style_checkpoint`` and saved.
         content_record: the VAE checkpoint's record and its hyperparameters; read from
             ``content_checkpoint`` and saved.
@@ -105,9 +109,7 @@ class StyleContentGAN(StyleSpaceModule):
             content_checkpoint, "content_checkpoint", "StyleConditionedVAE", VAE_FIX,
             {**expected, "colour_space": style["colour_space"]},
         )  # fmt: skip
-        self._resolve(
-            num_artists, image_size, channels, network_colour or style["colour_space"], widths, blocks_per_level
-        )
+        self._resolve(num_artists, image_size, channels, frozen_colour(network_colour, style), widths, blocks_per_level)
         if free_dims < 0 or statistics_batches < 1:
             raise ValueError(f"free_dims={free_dims} must be >= 0 and statistics_batches={statistics_batches} >= 1")
         self.style_dims = style_dims or content["style_dims"]
@@ -127,8 +129,7 @@ class StyleContentGAN(StyleSpaceModule):
             content["content_dim"],
             content["blocks_per_level"],
         ).requires_grad_(False)
-        code_dim = self.style_dims + self.content_dims + free_dims
-        self.generator = WNDecoder(code_dim, image_size, self.widths, fc_width, blocks_per_level)
+        self.generator = WNDecoder(self.code_dim, image_size, self.widths, fc_width, blocks_per_level)
         sizes = (scales[0], scales[1], scales[2]) if scales else discriminator_scales(image_size)
         d_widths = tuple(discriminator_widths) if discriminator_widths else style_space_preset(sizes[0]).widths
         self.discriminator = MultiScaleDiscriminator(image_size, d_widths, sizes, patches, blocks_per_level)
@@ -153,14 +154,7 @@ class StyleContentGAN(StyleSpaceModule):
         super().on_fit_start()
         if int(self.iteration) == 0:  # a resumed run has all of it in its own checkpoint
             hp = self.hparams
-            load_network(
-                self.style.encoder,
-                hp["style_checkpoint"],
-                "style_checkpoint",
-                "MetricStyleEncoder",
-                METRIC_FIX,
-                "encoder",
-            )
+            load_style_encoder(self.style, hp["style_checkpoint"])
             load_network(
                 self.content, hp["content_checkpoint"], "content_checkpoint", "StyleConditionedVAE", VAE_FIX, "encoder"
             )
@@ -229,11 +223,12 @@ class StyleContentGAN(StyleSpaceModule):
         opt_g, opt_d = self.optimizer_list()
         real = self.to_network(batch["x"])
         z = torch.randn(real.shape[0], self.code_dim, device=real.device)
+        fake = self.generator(z)  # one forward for both steps: the D step leaves G's weights alone
         with self.toggled_optimizer(opt_d):
-            d_loss, d_parts = self.discriminator_loss(real, self.generator(z).detach())
+            d_loss, d_parts = self.discriminator_loss(real, fake.detach())
             self.update(opt_d, d_loss, {"d": d_loss, **d_parts})
         with self.toggled_optimizer(opt_g):
-            g_loss, g_parts = self.generator_loss(z, self.generator(z))
+            g_loss, g_parts = self.generator_loss(z, fake)
             self.update(opt_g, g_loss, g_parts)
         self.log_parts({"d": d_loss, **d_parts, **g_parts}, prog_bar=("d", "g_adv", "style"))
         self.finish_iteration()
@@ -258,8 +253,6 @@ class StyleContentGAN(StyleSpaceModule):
         """``styles``: fixed contents (rows) x random styles (columns); ``transfer``: the
         content of each row's image with the style of each column's image;
         ``reconstruction``: each image beside the image its own codes draw."""
-        from animestyle.methods.style_space.explore import random_styles, transfer_grid
-
         with self.evaluating(self.generator):
             style, content = self.codes(x)
             rec = self.generate(style, content)

@@ -96,9 +96,9 @@ class MetricStyleEncoder(StyleSpaceModule):
     def classify(self, codes: torch.Tensor, dims: int) -> torch.Tensor:
         """Artists (B,) read from the first ``dims`` dimensions of ``codes`` (B, style_dim):
         the nearest representative (metric), or the classifier's argmax on the cut code."""
+        if self.objective == "metric":  # the scale s_dims is the same for all: it cannot change the nearest
+            return torch.cdist(codes[:, :dims].float(), self.representatives[:, :dims].float()).argmin(1)
         kept = torch.full((codes.shape[0],), dims, dtype=torch.long, device=codes.device)
-        if self.objective == "metric":
-            return prefix_distances(codes, self.representatives, kept).argmin(1)
         return self.head(self.dropout.cut(codes, kept)).argmax(1)
 
     def loss(self, codes: torch.Tensor, artist: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import torch
@@ -88,7 +89,9 @@ def _ranked_images(gan: StyleContentGAN, data: AnimeFacesDataModule, count: int)
     """Up to ``count`` training images (N, 3, S, S) and their standardised styles (N, k)."""
     images, styles = [], []
     seen = 0
-    for batch in tqdm(data.train_dataloader(), desc="ranking training images", unit="batch", leave=False):
+    loader = data.train_dataloader()
+    batches = min(len(loader), math.ceil(count / data.batch_size))
+    for batch in tqdm(loader, total=batches, desc="ranking training images", unit="batch", leave=False):
         x = data.on_after_batch_transfer(batch, 0)["x"]
         images.append(x)
         styles.append(gan.codes(x)[0])

@@ -13,11 +13,12 @@ from animestyle.methods.style_space.common import (
     ColourSpace,
     FrozenStyleEncoder,
     StyleSpaceModule,
+    frozen_colour,
     input_record,
-    load_network,
+    load_style_encoder,
 )
 from animestyle.networks.style_space import GaussianEncoder, WNDecoder, style_space_preset
-from animestyle.nn import NestedDropout
+from animestyle.nn.nested_dropout import NestedDropout, prefix_mask
 
 __all__ = ["StyleConditionedVAE"]
 
@@ -77,9 +78,8 @@ class StyleConditionedVAE(StyleSpaceModule):
         style = style_record or input_record(
             style_checkpoint, "style_checkpoint", "MetricStyleEncoder", METRIC_FIX, expected
         )
-        assert style is not None
         self._resolve(
-            num_artists, image_size, channels, network_colour or style["colour_space"], widths or style["widths"],
+            num_artists, image_size, channels, frozen_colour(network_colour, style), widths or style["widths"],
             blocks_per_level,
         )  # fmt: skip
         preset = style_space_preset(image_size)
@@ -105,30 +105,22 @@ class StyleConditionedVAE(StyleSpaceModule):
     def on_fit_start(self) -> None:
         super().on_fit_start()
         if int(self.iteration) == 0:  # a resumed run has the style encoder in its own checkpoint
-            load_network(
-                self.style.encoder, self.hparams["style_checkpoint"], "style_checkpoint", "MetricStyleEncoder",
-                METRIC_FIX, "encoder",
-            )  # fmt: skip
+            load_style_encoder(self.style, self.hparams["style_checkpoint"])
 
-    def reconstruct(self, x: torch.Tensor, content_dims: int | None = None) -> torch.Tensor:
-        """sRGB (B, 3, S, S) -> sRGB reconstructions from the content means cut to their first
-        ``content_dims`` dimensions (all when None) and the image's own style."""
-        lab = self.to_network(x)
-        mean, _ = self.encoder(lab)
-        if content_dims is not None:
-            mean = mean * (torch.arange(self.content_dim, device=mean.device) < content_dims)
-        return self.to_rgb(self.decoder(torch.cat([mean, self.style(lab, standardise=False)], 1)))
+    def _encode(self, lab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Network-colour images (B, 3, S, S) -> content means (B, content_dim) and raw style
+        codes (B, style_dims)."""
+        return self.encoder(lab)[0], self.style(lab, standardise=False)
 
     @torch.no_grad()
     def reconstruction_error(self, x: torch.Tensor, dims: list[int]) -> list[float]:
         """Mean squared error per pixel (in the network's colour space) of reconstructions
         from the first ``k`` content dimensions, for each ``k`` in ``dims``: the pruning curve."""
         lab = self.to_network(x)
-        mean, _ = self.encoder(lab)
-        style = self.style(lab, standardise=False)
+        mean, style = self._encode(lab)
         errors = []
         for k in dims:
-            cut = mean * (torch.arange(self.content_dim, device=mean.device) < k)
+            cut = mean * prefix_mask(mean.new_full((len(mean),), k, dtype=torch.long), self.content_dim)
             errors.append(float((self.decoder(torch.cat([cut, style], 1)) - lab).square().mean()))
         return errors
 
@@ -161,9 +153,7 @@ class StyleConditionedVAE(StyleSpaceModule):
         """``reconstruction``: each image beside its reconstruction; ``transfer``: the content
         of each row's image with the style of each column's image (the same images)."""
         with self.evaluating(self.encoder, self.decoder):
-            lab = self.to_network(x)
-            mean, _ = self.encoder(lab)
-            style = self.style(lab, standardise=False)
+            mean, style = self._encode(self.to_network(x))
             n = len(x)
             pairs = torch.cat([mean.repeat_interleave(n, 0), style.repeat(n, 1)], 1)
             transfer = self.to_rgb(self.decoder(pairs)).view(n, n, *x.shape[1:])
