@@ -57,6 +57,23 @@ def test_there_are_examples() -> None:
     assert EXAMPLES, "examples/**/*.yaml is empty"
 
 
+@pytest.mark.parametrize("config", EXAMPLES, ids=lambda p: str(p.relative_to(REPO / "examples")))
+def test_the_last_step_of_every_example_is_checkpointed(config: Path) -> None:
+    """ModelCheckpoint(every_n_train_steps=n) saves nothing when training stops between two
+    multiples of n (and an epoch end never comes with max_steps): the last steps would be lost."""
+    import yaml
+
+    settings = yaml.safe_load(config.read_text())
+    trainer = settings.get("trainer", {})
+    every = [
+        c["init_args"]["every_n_train_steps"]
+        for c in trainer.get("callbacks", [])
+        if "every_n_train_steps" in c.get("init_args", {})
+    ]
+    for n in every:
+        assert trainer["max_steps"] % n == 0, f"{config}: max_steps={trainer['max_steps']} is not a multiple of {n}"
+
+
 def _tiny_manifest(path: Path, size: int = 256) -> None:
     """A manifest of RGBA crops like ``animestyle prepare`` writes: 2 artists, 3 + 2 crops each."""
     from animestyle.data.manifest import MANIFEST_COLUMNS, write_manifest
