@@ -5,7 +5,9 @@ any LightningModule by ``class_path`` (the methods, or the synthetic oracle), ``
 :class:`~animestyle.data.AnimeFacesDataModule`, and the data's ``num_artists`` and
 ``image_size`` are linked into the model. Tools that train nothing are subcommands of their
 own, parsed from their function signatures: ``animestyle prepare``, ``animestyle contact-sheet``,
-``animestyle oracle``, ``animestyle explore``, ``animestyle style-report``.
+``animestyle oracle``, ``animestyle explore``, ``animestyle style-report``, ``animestyle edit``
+(attribute edits of image files with an AttributeEditor checkpoint) and ``animestyle
+edit-report`` (its reconstruction and edit scores, the ANIMEGAN report's Sec. 5).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from animestyle.data import AnimeFacesDataModule
 from animestyle.data.prepare import PrepareReport, prepare
 from animestyle.data.synthetic.sheet import save_contact_sheet
 from animestyle.methods.base import CheckpointError, NonFiniteLossError
+from animestyle.methods.edit_tool import edit
 from animestyle.methods.style_space.tool import explore
 from animestyle.metrics import oracle as oracle_module
+from animestyle.metrics.attribute_editing import edit_report
 from animestyle.metrics.style_space import style_report
 
 __all__ = ["TOOLS", "AnimeStyleCLI", "main"]
@@ -56,7 +60,11 @@ def oracle(
 
 @functools.wraps(prepare)
 def _prepare(*args: Any, **kwargs: Any) -> PrepareReport:
-    report = prepare(*args, **kwargs)
+    try:
+        report = prepare(*args, **kwargs)
+    except KeyboardInterrupt:  # Ctrl-C after the crops, before the manifest: the journal holds every crop
+        print("interrupted before the manifest was written: run the same command again to continue")
+        raise SystemExit(130) from None
     if report.interrupted:
         raise SystemExit(130)  # the shell's code for Ctrl-C: the run is not complete
     return report
@@ -69,6 +77,8 @@ TOOLS: dict[str, Callable[..., Any]] = {
     "oracle": oracle,
     "explore": explore,
     "style-report": style_report,
+    "edit": edit,
+    "edit-report": edit_report,
 }
 
 _DESCRIPTION = (
@@ -79,13 +89,14 @@ _DESCRIPTION = (
 
 
 class AnimeStyleCLI(LightningCLI):
-    """LightningCLI with the DataModule's ``num_artists``, ``image_size`` and ``channels``
-    linked into the model."""
+    """LightningCLI with the DataModule's ``num_artists``, ``image_size``, ``channels`` and
+    ``attribute_names`` linked into the model (a model without such an argument ignores it)."""
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("data.num_artists", "model.init_args.num_artists", apply_on="instantiate")
         parser.link_arguments("data.image_size", "model.init_args.image_size")
         parser.link_arguments("data.channels", "model.init_args.channels")
+        parser.link_arguments("data.attribute_names", "model.init_args.attribute_names", apply_on="instantiate")
 
     def instantiate_classes(self) -> None:
         """Build data, model and trainer; a ValueError from a constructor (bad config value)

@@ -1,6 +1,14 @@
 """Losses: pure functions of tensors; they never take networks or configs."""
 
-from animestyle.losses.adversarial import gan_discriminator, gan_generator, lsgan_discriminator, lsgan_generator
+from animestyle.losses.adversarial import (
+    gan_discriminator,
+    gan_generator,
+    gradient_penalty,
+    lsgan_discriminator,
+    lsgan_generator,
+    wgan_discriminator,
+    wgan_generator,
+)
 from animestyle.losses.classification import capped_log_likelihood, nlu
 from animestyle.losses.distance import content_distance, pixel_distance
 from animestyle.losses.kl import gaussian_kl
@@ -13,9 +21,12 @@ __all__ = [
     "gan_discriminator",
     "gan_generator",
     "gaussian_kl",
+    "gradient_penalty",
     "lsgan_discriminator",
     "lsgan_generator",
     "nlu",
     "pixel_distance",
     "prefix_distances",
+    "wgan_discriminator",
+    "wgan_generator",
 ]

@@ -1,5 +1,7 @@
 """LightningModules: ``base`` (mechanics shared by every method) and one file per paper."""
 
+from animestyle.methods.attribute_classifier import AttributeClassifier
+from animestyle.methods.attribute_editor import AttributeEditor
 from animestyle.methods.base import AdversarialModule, AnimeStyleModule, CheckpointError, NonFiniteLossError
 from animestyle.methods.gadn import GADNClassifierPretrain, GADNStage1, GADNStage2
 from animestyle.methods.style_space import MetricStyleEncoder, StyleConditionedVAE, StyleContentGAN
@@ -7,6 +9,8 @@ from animestyle.methods.style_space import MetricStyleEncoder, StyleConditionedV
 __all__ = [
     "AdversarialModule",
     "AnimeStyleModule",
+    "AttributeClassifier",
+    "AttributeEditor",
     "CheckpointError",
     "GADNClassifierPretrain",
     "GADNStage1",

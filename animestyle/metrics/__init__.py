@@ -1,5 +1,11 @@
 """Metrics and probes; on synthetic data, scores against the known ground truth."""
 
+from animestyle.metrics.attribute_editing import (
+    edit_report,
+    editable,
+    evaluate_edits,
+    evaluate_reconstruction,
+)
 from animestyle.metrics.encoder_analysis import (
     class_centre_distance,
     encode_dataset,
@@ -8,6 +14,7 @@ from animestyle.metrics.encoder_analysis import (
     label_classes,
     naive_bayes_probe,
 )
+from animestyle.metrics.image_quality import psnr, ssim
 from animestyle.metrics.oracle import SyntheticOracle, evaluate_oracle, load_oracle, oracle_path, train_oracle
 from animestyle.metrics.style_space import (
     accuracy_by_dims,
@@ -31,10 +38,14 @@ __all__ = [
     "accuracy_by_dims",
     "class_centre_distance",
     "default_dims",
+    "edit_report",
+    "editable",
     "encode_dataset",
     "encode_images",
     "encoder_report",
+    "evaluate_edits",
     "evaluate_oracle",
+    "evaluate_reconstruction",
     "evaluate_transfers",
     "format_tables",
     "label_classes",
@@ -43,10 +54,12 @@ __all__ = [
     "naive_bayes_probe",
     "oracle_path",
     "plot_curves",
+    "psnr",
     "reconstruction_by_dims",
     "spearman_by_dimension",
     "spearman_chance",
     "spearman_matrix",
+    "ssim",
     "style_report",
     "suggest_dims",
     "target_artists",

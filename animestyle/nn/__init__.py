@@ -2,17 +2,21 @@
 
 from animestyle.nn.activation import StandardisedPReLU, TPReLU
 from animestyle.nn.ema import EMA
+from animestyle.nn.gated_conv import GatedConv2d
 from animestyle.nn.gaussian import GaussianHead
 from animestyle.nn.nested_dropout import NestedDropout
 from animestyle.nn.residual import ResidualDown, ResidualUp, WNResidual
+from animestyle.nn.stu import SelectiveTransferUnit
 from animestyle.nn.style_bank import StyleBank
 
 __all__ = [
     "EMA",
+    "GatedConv2d",
     "GaussianHead",
     "NestedDropout",
     "ResidualDown",
     "ResidualUp",
+    "SelectiveTransferUnit",
     "StandardisedPReLU",
     "StyleBank",
     "TPReLU",

@@ -1,0 +1,378 @@
+"""Attribute-editing metrics (ANIMEGAN report Sec. 5), ``animestyle edit-report`` and ``animestyle edit``."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import ClassVar
+
+import lightning as L
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from animestyle.cli import main
+from animestyle.data import AnimeFacesDataModule
+from animestyle.data.datamodule import SyntheticSource
+from animestyle.data.synthetic import ATTRIBUTE_NAMES, SyntheticPortraits, attributes, with_attribute
+from animestyle.methods import AttributeClassifier, AttributeEditor
+from animestyle.methods.base import CheckpointError
+from animestyle.methods.edit_tool import edit, load_image
+from animestyle.metrics import edit_report, editable, evaluate_edits, evaluate_reconstruction, psnr, ssim
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# in an order of their own, to check that columns are matched by name
+NAMES = ["smile", "blush", "open_mouth", "long_hair", "pink_hair", "blue_eyes"]
+COLUMNS = [ATTRIBUTE_NAMES.index(n) for n in NAMES]
+
+
+def _portraits(length: int = 20) -> SyntheticPortraits:
+    return SyntheticPortraits(length=length, num_artists=2, size=32, split="val")
+
+
+# --- image quality ------------------------------------------------------------------------------
+
+
+def test_psnr_and_ssim_known_values() -> None:
+    x = torch.rand(2, 3, 16, 16) * 1.6 - 0.8
+    assert psnr(x, x).tolist() == [100.0, 100.0]
+    assert ssim(x, x) == pytest.approx(torch.ones(2), abs=1e-5)
+    # 0.2 in [-1, 1] is 0.1 on [0, 1]: mean squared error 0.01, 20 dB
+    assert psnr(x + 0.2, x) == pytest.approx(torch.full((2,), 20.0), abs=1e-3)
+    assert (ssim(x + 0.2, x) < 1).all()
+    with pytest.raises(ValueError, match="one shape"):
+        psnr(x, x[:1])
+
+
+# --- editable ---------------------------------------------------------------------------------
+
+
+def test_editable_flips_binary_attributes_and_only_switches_colours_on() -> None:
+    portraits = _portraits(40)
+    seen_colour_on = seen_colour_off = False
+    for i in range(len(portraits)):
+        content = portraits.content(i)
+        now = dict(zip(ATTRIBUTE_NAMES, attributes(content).tolist(), strict=True))
+        assert editable(portraits, i, "blush") is (now["blush"] == 0)
+        assert editable(portraits, i, "long_hair") is (now["long_hair"] == 0)
+        if now["pink_hair"]:
+            assert editable(portraits, i, "pink_hair") is None
+            seen_colour_on = True
+        else:
+            assert editable(portraits, i, "pink_hair") is True
+            seen_colour_off = True
+        for name in ATTRIBUTE_NAMES:  # every defined edit is one the ground truth can draw
+            value = editable(portraits, i, name)
+            if value is not None:
+                edited = attributes(with_attribute(content, name, value))
+                assert edited[ATTRIBUTE_NAMES.index(name)] == float(value)
+    assert seen_colour_on
+    assert seen_colour_off
+    with pytest.raises(ValueError, match="'purple_eyebrows'"):
+        editable(portraits, 0, "purple_eyebrows")
+
+
+# --- evaluate_edits on stub editors --------------------------------------------------------------
+
+
+def _key(x: torch.Tensor) -> bytes:
+    return x.detach().cpu().float().numpy().tobytes()
+
+
+class _Identity(torch.nn.Module):
+    """A generator that changes nothing."""
+
+    def forward(self, x: torch.Tensor, diff: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+class _Truth(torch.nn.Module):
+    """A generator that returns the true edit: the ground-truth render of the target vector."""
+
+    def __init__(self, portraits: SyntheticPortraits, names: list[str]):
+        super().__init__()
+        self.portraits, self.names = portraits, names
+        self.index = {_key(portraits[i]["x"]): i for i in range(len(portraits))}
+
+    def forward(self, x: torch.Tensor, diff: torch.Tensor) -> torch.Tensor:
+        return torch.stack([self._one(image, d) for image, d in zip(x, diff, strict=True)])
+
+    def _one(self, image: torch.Tensor, diff: torch.Tensor) -> torch.Tensor:
+        i = self.index[_key(image)]
+        content = self.portraits.content(i)
+        target = attributes(content)[COLUMNS] + diff.numpy()
+        for name in self.names:
+            for value in (False, True):
+                try:
+                    edited = with_attribute(content, name, value)
+                except ValueError:
+                    continue
+                if np.array_equal(attributes(edited)[COLUMNS], target):
+                    return self.portraits.edit(i, name, value)
+        raise AssertionError(f"no edit of item {i} reaches {target}")
+
+
+class _Editor:
+    def __init__(self, generator: torch.nn.Module):
+        self.generator, self.attribute_names = generator, list(NAMES)
+
+    def targets(self, source: torch.Tensor, changes: dict[str, float]) -> torch.Tensor:
+        target = source.clone()
+        for name, value in changes.items():
+            target[:, NAMES.index(name)] = value
+        return target
+
+
+class _LookupClassifier:
+    """Reads attributes perfectly off every image it has been shown the truth of."""
+
+    def __init__(self, portraits: SyntheticPortraits):
+        self.attribute_names = list(reversed(ATTRIBUTE_NAMES))  # yet another order
+        self.known: dict[bytes, torch.Tensor] = {}
+        for i in range(len(portraits)):
+            content = portraits.content(i)
+            self._learn(portraits[i]["x"], attributes(content))
+            for name in ATTRIBUTE_NAMES:
+                value = editable(portraits, i, name)
+                if value is not None:
+                    self._learn(portraits.edit(i, name, value), attributes(with_attribute(content, name, value)))
+
+    def _learn(self, x: torch.Tensor, attrs: np.ndarray) -> None:
+        self.known[_key(x)] = torch.from_numpy(attrs[::-1].copy())
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([self.known[_key(image)] for image in x]) * 0.8 + 0.1
+
+
+def test_evaluate_edits_tells_the_edit_from_the_input_and_the_ground_truth() -> None:
+    portraits = _portraits()
+    judge = _LookupClassifier(portraits)
+    unchanged = evaluate_edits(_Editor(_Identity()), portraits, judge, images=20, batch_size=8)  # type: ignore[arg-type]
+    assert unchanged["images"] == 20
+    assert unchanged["attributes"] == NAMES
+    assert unchanged["reconstruction"] == {"psnr": 100.0, "ssim": pytest.approx(1.0, abs=1e-5)}
+    for name, row in unchanged["per_attribute"].items():
+        wanted = sum(editable(portraits, i, name) is not None for i in range(20))
+        assert row["n"] == wanted
+        assert row["edit_psnr"] == row["input_psnr"] < 100
+        assert row["edit_ssim"] == row["input_ssim"] < 1
+        assert row["acc_edit"] == row["acc_input"] == 0.0  # the input never has the value the edit sets
+        assert row["acc_truth"] == 1.0
+    assert unchanged["per_attribute"]["blush"]["n"] == 20  # binary: every image
+    assert unchanged["per_attribute"]["pink_hair"]["n"] < 20  # colours only where off
+
+    perfect = evaluate_edits(_Editor(_Truth(portraits, NAMES)), portraits, judge, images=20, batch_size=8)  # type: ignore[arg-type]
+    for name, row in perfect["per_attribute"].items():
+        assert row["n"] == unchanged["per_attribute"][name]["n"]
+        assert row["edit_psnr"] == 100.0
+        assert row["edit_ssim"] == pytest.approx(1.0, abs=1e-5)
+        assert row["input_psnr"] == unchanged["per_attribute"][name]["input_psnr"]
+        assert row["acc_edit"] == row["acc_truth"] == 1.0
+        assert row["acc_input"] == 0.0
+    assert perfect["mean"]["acc_edit"] == 1.0
+    means = [row["input_psnr"] for row in perfect["per_attribute"].values()]
+    assert perfect["mean"]["input_psnr"] == pytest.approx(sum(means) / len(means))
+    json.dumps(perfect)  # plain numbers
+
+
+def test_evaluate_edits_without_classifier_and_on_chosen_attributes() -> None:
+    portraits = _portraits(6)
+    result = evaluate_edits(_Editor(_Identity()), portraits, images=50, attributes=["blush"])  # type: ignore[arg-type]
+    assert result["images"] == 6  # at most the dataset
+    assert list(result["per_attribute"]) == ["blush"]
+    row = result["per_attribute"]["blush"]
+    assert row["acc_edit"] is row["acc_input"] is row["acc_truth"] is None
+    assert result["mean"]["acc_edit"] is None
+    assert result["mean"]["edit_psnr"] == row["edit_psnr"]
+    with pytest.raises(ValueError, match=r"'glasses'.*unknown to the editor"):
+        evaluate_edits(_Editor(_Identity()), portraits, attributes=["glasses"])  # type: ignore[arg-type]
+
+
+def test_evaluate_reconstruction_on_data_without_ground_truth() -> None:
+    data = AnimeFacesDataModule(
+        synthetic=SyntheticSource(num_artists=2, train_size=1, val_size=10), image_size=32, attributes=NAMES
+    )
+
+    class Reader:  # reads blush and pink hair on every image, nothing else
+        attribute_names: ClassVar = ["pink_hair", *NAMES[:4], "blue_eyes", "glasses"]
+
+        def predict(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.tensor([0.9, 0.1, 0.9, 0.1, 0.1, 0.1, 0.1]).expand(len(x), -1)
+
+    result = evaluate_reconstruction(_Editor(_Identity()), data, images=7, classifier=Reader())  # type: ignore[arg-type]
+    assert result["images"] == 7
+    assert result["reconstruction"]["psnr"] == 100.0
+    rows = result["per_attribute"]
+    assert rows["pink_hair"] == {"n": 0, "acc_edit": None}  # a colour that is on is never switched off
+    assert rows["blue_eyes"] == {"n": 7, "acc_edit": 0.0}  # switched on, but the edit changes nothing
+    assert rows["blush"] == {"n": 7, "acc_edit": 0.0}
+    assert result["mean"] == {"acc_edit": 0.0}
+    assert evaluate_reconstruction(_Editor(_Identity()), data, images=3)["per_attribute"] == {}  # type: ignore[arg-type]
+
+
+# --- tiny checkpoints ---------------------------------------------------------------------------
+
+
+def _fit_and_save(module: L.LightningModule, root: Path, steps: int) -> Path:
+    """``module`` trained ``steps`` optimizer steps on tiny synthetic data, saved under ``root``."""
+    L.seed_everything(0, verbose=False)
+    data = AnimeFacesDataModule(
+        synthetic=SyntheticSource(num_artists=2, train_size=16, val_size=8), image_size=32,
+        attributes=list(module.hparams["attribute_names"]),
+        batch_size=8,
+    )  # fmt: skip
+    trainer = L.Trainer(
+        max_steps=steps, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, limit_val_batches=1, num_sanity_val_steps=0, default_root_dir=root,
+        accelerator="cpu",
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tiny-data warnings (few batches, no workers)
+        trainer.fit(module, datamodule=data)
+    path = root / f"{type(module).__name__}.ckpt"
+    trainer.save_checkpoint(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_editor(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An AttributeEditor checkpoint (32 px, widths 8-16-32) after one iteration."""
+    editor = AttributeEditor(attribute_names=NAMES, image_size=32, widths=[8, 16, 32], n_critic=1)
+    return _fit_and_save(editor, tmp_path_factory.mktemp("editor"), steps=2)
+
+
+@pytest.fixture(scope="module")
+def tiny_attribute_classifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An AttributeClassifier checkpoint (32 px) after two steps, reading more than the editor."""
+    classifier = AttributeClassifier([*NAMES, "glasses"], image_size=32, widths=[8, 16, 32])
+    return _fit_and_save(classifier, tmp_path_factory.mktemp("classifier"), steps=2)
+
+
+def _grid_size(path: Path) -> tuple[int, int]:
+    assert path.read_bytes()[:8] == PNG_MAGIC
+    with Image.open(path) as image:
+        return image.size
+
+
+def test_edit_report_on_synthetic_portraits(
+    tiny_editor: Path, tiny_attribute_classifier: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = edit_report(
+        str(tiny_editor), str(tiny_attribute_classifier), output=str(tmp_path / "out"), images=8, num_artists=2
+    )
+    printed = capsys.readouterr().out
+    assert "| PSNR (dB) | SSIM |" in printed
+    assert "| attribute | n | edit PSNR | input PSNR | edit SSIM | input SSIM | acc edit |" in printed
+    assert "| **mean** |" in printed
+    assert "| pink_hair |" in printed
+    assert result["images"] == 8
+    assert result["attributes"] == NAMES
+    assert all(0 <= row["acc_edit"] <= 1 for row in result["per_attribute"].values() if row["n"])
+    # 8 rows; columns: input, reconstruction, one per attribute; 32 px images with 1 px gaps
+    assert _grid_size(tmp_path / "out" / "edits.png") == (1 + (2 + len(NAMES)) * 33, 1 + 8 * 33)
+    saved = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert saved["per_attribute"] == result["per_attribute"]
+    assert saved["reconstruction"] == result["reconstruction"]
+
+
+def test_edit_report_on_a_folder_of_crops_without_classifier(
+    tiny_editor: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    portraits = _portraits(12)
+    for i in range(12):
+        (tmp_path / "faces" / f"artist{i % 2}").mkdir(parents=True, exist_ok=True)
+        portraits.image(i).save(tmp_path / "faces" / f"artist{i % 2}" / f"{i}.png")
+    result = edit_report(str(tiny_editor), folder=str(tmp_path / "faces"), output=str(tmp_path / "out"), images=6)
+    assert result["images"] == 6
+    assert result["per_attribute"] == {}
+    assert 0 < result["reconstruction"]["ssim"] <= 1
+    assert "| PSNR (dB) | SSIM |" in capsys.readouterr().out
+    assert (tmp_path / "out" / "edits.png").is_file()
+
+
+def test_edit_report_refuses_a_classifier_of_other_attributes(tiny_editor: Path, tmp_path: Path) -> None:
+    other = AttributeClassifier(["blush", "glasses"], image_size=32, widths=[8, 16, 32])
+    path = _fit_and_save(other, tmp_path, steps=0)
+    with pytest.raises(CheckpointError, match=r"\['smile', 'open_mouth', 'long_hair', 'pink_hair', 'blue_eyes'\]"):
+        edit_report(str(tiny_editor), str(path), images=2)
+    with pytest.raises(CheckpointError, match="AttributeEditor"):
+        edit_report(str(path), images=2)
+
+
+# --- animestyle edit ------------------------------------------------------------------------
+
+
+def _faces(folder: Path) -> list[str]:
+    """Two face files: a 40 px RGB PNG and a 32 px JPEG."""
+    portraits = SyntheticPortraits(length=2, num_artists=2, size=40)
+    folder.mkdir(parents=True, exist_ok=True)
+    portraits.image(0).save(folder / "a.png")
+    portraits.image(1).resize((32, 32)).save(folder / "b.jpg")
+    return [str(folder / "a.png"), str(folder / "b.jpg")]
+
+
+def test_load_image_resizes_and_greys_out_transparency(tmp_path: Path) -> None:
+    image = Image.new("RGBA", (64, 64), (255, 0, 0, 255))
+    image.paste((0, 0, 255, 0), (0, 0, 32, 64))  # left half transparent blue
+    image.save(tmp_path / "half.png")
+    x = load_image(tmp_path / "half.png", 32)
+    assert x.shape == (3, 32, 32)
+    assert torch.equal(x[:, :, :16], torch.zeros(3, 32, 16))  # transparent: mid grey
+    assert torch.equal(x[:, :, 16:], torch.tensor([1.0, -1.0, -1.0])[:, None, None].expand(3, 32, 16))
+
+
+def test_edit_writes_edited_images_and_a_before_after_grid(
+    tiny_editor: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = _faces(tmp_path / "in")
+    written = edit(str(tiny_editor), images=files, changes={"blush": 1, "pink_hair": 1}, output=str(tmp_path / "out"))
+    assert [p.name for p in written] == ["a_edited.png", "b_edited.png", "before_after.png"]
+    assert _grid_size(tmp_path / "out" / "a_edited.png") == (32, 32)
+    assert _grid_size(tmp_path / "out" / "before_after.png") == (1 + 2 * 33, 1 + 2 * 33)
+    printed = capsys.readouterr().out
+    assert f"{files[0]}: source attributes read:" in printed
+    assert f"{files[1]}: source attributes read:" in printed
+    edit(str(tiny_editor), images=files[:1], changes={"smile": 0}, output=str(tmp_path / "nogrid"), grid=False)
+    assert sorted(p.name for p in (tmp_path / "nogrid").iterdir()) == ["a_edited.png"]
+
+
+def test_edit_names_unknown_attributes_and_unreadable_files(tiny_editor: Path, tmp_path: Path) -> None:
+    files = _faces(tmp_path / "in")
+    with pytest.raises(ValueError, match=r"unknown attribute 'purple_eyebrows'.*\['smile', 'blush'"):
+        edit(str(tiny_editor), images=files, changes={"purple_eyebrows": 1}, output=str(tmp_path / "out"))
+    (tmp_path / "in" / "broken.png").write_text("not a picture")
+    for bad in ("broken.png", "missing.png"):
+        with pytest.raises(ValueError, match=f"cannot read image '.*{bad}'"):
+            edit(
+                str(tiny_editor),
+                images=[*files, str(tmp_path / "in" / bad)],
+                changes={"blush": 1},
+                output=str(tmp_path / "out"),
+            )
+    assert not (tmp_path / "out").exists()  # nothing written before every input is checked
+    with pytest.raises(ValueError, match=r"changes\['blush'\]=2"):
+        edit(str(tiny_editor), images=files, changes={"blush": 2}, output=str(tmp_path / "out"))
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("tool", "flag"), [("edit", "--changes"), ("edit-report", "--classifier")])
+def test_tools_have_help(tool: str, flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([tool, "--help"])
+    assert exit_.value.code == 0
+    assert flag in capsys.readouterr().out
+
+
+def test_edit_through_the_command_line(tiny_editor: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = _faces(tmp_path / "in")
+    out = tmp_path / "out"
+    main(["edit", str(tiny_editor), "--images", json.dumps(files), "--changes", '{"blush": 1}', "--output", str(out)])
+    assert (out / "a_edited.png").is_file()
+    assert (out / "before_after.png").is_file()
+    with pytest.raises(SystemExit, match="animestyle edit: error: unknown attribute 'wings'"):
+        main(["edit", str(tiny_editor), "--images", json.dumps(files), "--changes", '{"wings": 1}'])
+    capsys.readouterr()
