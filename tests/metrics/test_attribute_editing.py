@@ -21,6 +21,7 @@ from animestyle.methods import AttributeClassifier, AttributeEditor
 from animestyle.methods.base import CheckpointError
 from animestyle.methods.edit_tool import edit, load_image
 from animestyle.metrics import edit_report, editable, evaluate_edits, evaluate_reconstruction, psnr, ssim
+from animestyle.metrics.image_quality import changed_region, region_psnr
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # in an order of their own, to check that columns are matched by name
@@ -44,6 +45,25 @@ def test_psnr_and_ssim_known_values() -> None:
     assert (ssim(x + 0.2, x) < 1).all()
     with pytest.raises(ValueError, match="one shape"):
         psnr(x, x[:1])
+
+
+def test_region_psnr_counts_only_the_changed_pixels() -> None:
+    before = torch.zeros(2, 3, 8, 8)
+    after = before.clone()
+    after[0, :, :2, :2] = 1.0  # image 0: a 2x2 corner changes; image 1: nothing
+    region = changed_region(before, after)
+    assert region.shape == (2, 1, 8, 8)
+    assert int(region[0].sum()) == 4
+    assert not region[1].any()
+    # inside the corner the input is off by 1 in [-1, 1] = 0.5 on [0, 1]: mse 0.25, 6.02 dB;
+    # over the whole image the same error is diluted 16 times (18.06 dB)
+    value = region_psnr(before, after, region)
+    assert value[0].item() == pytest.approx(6.0206, abs=1e-3)
+    assert psnr(before, after)[0].item() == pytest.approx(18.0618, abs=1e-3)
+    assert torch.isnan(value[1])
+    assert region_psnr(after, after, region)[0].item() == 100.0
+    with pytest.raises(ValueError, match="region must be"):
+        region_psnr(before, after, region[:, :, :4])
 
 
 # --- editable ---------------------------------------------------------------------------------
@@ -158,6 +178,7 @@ def test_evaluate_edits_tells_the_edit_from_the_input_and_the_ground_truth() -> 
         assert row["n"] == wanted
         assert row["edit_psnr"] == row["input_psnr"] < 100
         assert row["edit_ssim"] == row["input_ssim"] < 1
+        assert row["edit_region_psnr"] == row["input_region_psnr"] < row["input_psnr"]  # the input is wrong there
         assert row["acc_edit"] == row["acc_input"] == 0.0  # the input never has the value the edit sets
         assert row["acc_truth"] == 1.0
     assert unchanged["per_attribute"]["blush"]["n"] == 20  # binary: every image
@@ -166,7 +187,7 @@ def test_evaluate_edits_tells_the_edit_from_the_input_and_the_ground_truth() -> 
     perfect = evaluate_edits(_Editor(_Truth(portraits, NAMES)), portraits, judge, images=20, batch_size=8)  # type: ignore[arg-type]
     for name, row in perfect["per_attribute"].items():
         assert row["n"] == unchanged["per_attribute"][name]["n"]
-        assert row["edit_psnr"] == 100.0
+        assert row["edit_psnr"] == row["edit_region_psnr"] == 100.0
         assert row["edit_ssim"] == pytest.approx(1.0, abs=1e-5)
         assert row["input_psnr"] == unchanged["per_attribute"][name]["input_psnr"]
         assert row["acc_edit"] == row["acc_truth"] == 1.0
@@ -264,7 +285,7 @@ def test_edit_report_on_synthetic_portraits(
     )
     printed = capsys.readouterr().out
     assert "| PSNR (dB) | SSIM |" in printed
-    assert "| attribute | n | edit PSNR | input PSNR | edit SSIM | input SSIM | acc edit |" in printed
+    assert "| attribute | n | edit PSNR | input PSNR | edit SSIM | input SSIM | edit PSNR, changed region |" in printed
     assert "| **mean** |" in printed
     assert "| pink_hair |" in printed
     assert result["images"] == 8
