@@ -13,6 +13,7 @@ from animestyle.losses.classification import capped_log_likelihood, nlu
 from animestyle.losses.distance import content_distance, pixel_distance
 from animestyle.losses.kl import gaussian_kl
 from animestyle.losses.metric import contrastive_loss, prefix_distances
+from animestyle.losses.pairwise import n_pair_loss, pairwise_margin_loss
 
 __all__ = [
     "capped_log_likelihood",
@@ -24,7 +25,9 @@ __all__ = [
     "gradient_penalty",
     "lsgan_discriminator",
     "lsgan_generator",
+    "n_pair_loss",
     "nlu",
+    "pairwise_margin_loss",
     "pixel_distance",
     "prefix_distances",
     "wgan_discriminator",

@@ -4,6 +4,7 @@ from animestyle.nn.activation import StandardisedPReLU, TPReLU
 from animestyle.nn.ema import EMA
 from animestyle.nn.gated_conv import GatedConv2d
 from animestyle.nn.gaussian import GaussianHead
+from animestyle.nn.haar import haar_merge, haar_split
 from animestyle.nn.nested_dropout import NestedDropout
 from animestyle.nn.residual import ResidualDown, ResidualUp, WNResidual
 from animestyle.nn.stu import SelectiveTransferUnit
@@ -21,4 +22,6 @@ __all__ = [
     "StyleBank",
     "TPReLU",
     "WNResidual",
+    "haar_merge",
+    "haar_split",
 ]
