@@ -40,6 +40,7 @@ from animestyle.data.synthetic.factors import EYE_COLOURS, HAIR_COLOURS
 from animestyle.methods.attribute_classifier import AttributeClassifier
 from animestyle.methods.attribute_editor import AttributeEditor, colour_tags
 from animestyle.methods.base import CheckpointError, read_checkpoint
+from animestyle.metrics.devices import module_device
 from animestyle.metrics.image_quality import changed_region, psnr, region_psnr, ssim
 from animestyle.metrics.style_space import _image_batches, markdown_table
 
@@ -105,11 +106,6 @@ def _plan(contents: Sequence[Content], attribute: str) -> list[tuple[int, bool]]
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _device(module: Any) -> torch.device:
-    parameter = next(iter(module.parameters()), None) if isinstance(module, nn.Module) else None
-    return parameter.device if parameter is not None else torch.device("cpu")
 
 
 @contextmanager
@@ -189,7 +185,7 @@ def evaluate_edits(
     chosen = names if attributes is None else list(attributes)
     _columns(chosen, names, "the editor")
     judge = _columns(chosen, classifier.attribute_names, "the classifier") if classifier is not None else None
-    device = _device(editor.generator)
+    device = module_device(editor.generator)
     contents = [dataset.content(i) for i in range(images)]
     plans = {name: _plan(contents, name) for name in chosen}
 
@@ -226,7 +222,7 @@ def evaluate_edits(
                 if classifier is not None and judge is not None:
                     wanted = torch.tensor([v for _, v in chunk], device=device)
                     for key, shown in (("acc_edit", edited), ("acc_input", x), ("acc_truth", truth)):
-                        read = classifier.predict(shown.to(_device(classifier)))[:, judge[k]] > 0.5
+                        read = classifier.predict(shown.to(module_device(classifier)))[:, judge[k]] > 0.5
                         sums[key] += (read.to(device) == wanted).sum().item()
                 bar.update(len(chunk))
             measured = _EDIT_KEYS if classifier is not None else _IMAGE_KEYS  # no accuracy without a judge
@@ -309,7 +305,7 @@ def evaluate_reconstruction(
     images = check_count("images", images, 1)
     names = list(editor.attribute_names)
     judge = _columns(names, classifier.attribute_names, "the classifier") if classifier is not None else None
-    device = _device(editor.generator)
+    device = module_device(editor.generator)
     totals = {"psnr": 0.0, "ssim": 0.0}
     counts, correct = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
     seen = 0

@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader
 
 from animestyle.checks import check_count
 from animestyle.data.synthetic import SyntheticPortraits, categorical_factors
+from animestyle.metrics.devices import module_device
 
 __all__ = [
     "class_centre_distance",
@@ -340,8 +341,7 @@ def encode_dataset(
     """
     batch_size = check_count("batch_size", batch_size, 1)
     if device is None:
-        parameter = next(iter(encoder.parameters()), None)
-        device = parameter.device if parameter is not None else torch.device("cpu")
+        device = module_device(encoder)
     was_training = encoder.training
     encoder.eval()
     codes: list[torch.Tensor] = []

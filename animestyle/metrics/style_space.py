@@ -38,6 +38,7 @@ from animestyle.data.datamodule import AnimeFacesDataModule, SyntheticSource
 from animestyle.data.synthetic import CONTENT_FACTORS, STYLE_FACTORS, Categorical, Style
 from animestyle.methods.base import read_checkpoint
 from animestyle.methods.style_space import MetricStyleEncoder, StyleConditionedVAE
+from animestyle.metrics.devices import module_device
 
 __all__ = [
     "accuracy_by_dims",
@@ -124,7 +125,7 @@ def accuracy_by_dims(
     _check_codes(codes, labels)
     dims = _check_dims(dims, codes.shape[1])
     chunk = check_count("chunk", chunk, 1)
-    device = _device(encoder)
+    device = module_device(encoder)
     correct = [0] * len(dims)
     for start in range(0, codes.shape[0], chunk):
         part = codes[start : start + chunk].to(device)
@@ -395,11 +396,6 @@ def _image_batches(
         raise ValueError(f"the {split} split holds no images")
 
 
-def _device(module: torch.nn.Module) -> torch.device:
-    parameter = next(iter(module.parameters()), None)
-    return parameter.device if parameter is not None else torch.device("cpu")
-
-
 @torch.no_grad()
 def encode_images(
     module: MetricStyleEncoder, datamodule: AnimeFacesDataModule, split: str = "val", limit: int | None = 1024
@@ -429,7 +425,7 @@ def encode_images(
     labels: list[torch.Tensor] = []
     styles: list[torch.Tensor] = []
     try:
-        for batch in _image_batches(datamodule, split, limit, _device(module), "encoding"):
+        for batch in _image_batches(datamodule, split, limit, module_device(module), "encoding"):
             codes.append(module.encode(batch["x"]).float().cpu())
             labels.append(batch["artist"].cpu())
             if "style" in batch:
@@ -468,7 +464,7 @@ def reconstruction_by_dims(
     totals = [0.0] * len(dims)
     count = 0
     try:
-        for batch in _image_batches(datamodule, split, limit, _device(module), "reconstructing"):
+        for batch in _image_batches(datamodule, split, limit, module_device(module), "reconstructing"):
             n = len(batch["x"])
             for j, error in enumerate(module.reconstruction_error(batch["x"], dims)):
                 totals[j] += error * n  # every image has the same number of pixels

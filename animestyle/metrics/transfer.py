@@ -9,7 +9,7 @@ Xiang & Li, arXiv:1905.10742, with an oracle in place of their classifier).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, Subset
 from animestyle.checks import check_count
 from animestyle.data.synthetic import SyntheticPortraits
 from animestyle.losses import pixel_distance
+from animestyle.metrics.devices import module_device
 
 __all__ = ["ArtistPredictor", "evaluate_transfers", "target_artists"]
 
@@ -46,11 +47,6 @@ def target_artists(source: torch.Tensor, num_artists: int, seed: int = 0) -> tor
     generator = torch.Generator().manual_seed(seed)
     shift = torch.randint(1, num_artists, source.shape, generator=generator)
     return (source.cpu() + shift) % num_artists
-
-
-def _device(module: Any) -> torch.device:
-    parameter = next(iter(module.parameters()), None) if isinstance(module, nn.Module) else None
-    return parameter.device if parameter is not None else torch.device("cpu")
 
 
 @torch.no_grad()
@@ -114,7 +110,7 @@ def evaluate_transfers(
 
     source = torch.tensor([portraits.artist(i) for i in range(num_items)])
     target = target_artists(source, portraits.num_artists, seed)
-    device, oracle_device = _device(encoder), _device(oracle)
+    device, oracle_device = module_device(encoder), module_device(oracle)
     modules = (encoder, generator, style_bank)
     modes = [m.training for m in modules]
     totals = dict.fromkeys(("target", "source", "truth", "true_render", "identity"), 0.0)

@@ -22,6 +22,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from animestyle.data import AnimeFacesDataModule, SyntheticSource
 from animestyle.methods import AttributeEditor
 from animestyle.methods.attribute_editor import exclusive_groups
+from tests.helpers import cpu_trainer
 
 SIZE = 32
 NAMES = ["blush", "glasses", "pink_hair", "blonde_hair", "black_hair", "blue_eyes", "red_eyes", "short_hair"]
@@ -43,19 +44,7 @@ def data() -> AnimeFacesDataModule:
 
 
 def trainer(root: Path, max_steps: int, **kwargs: Any) -> L.Trainer:
-    settings: dict[str, Any] = {
-        "default_root_dir": root,
-        "accelerator": "cpu",
-        "devices": 1,
-        "max_steps": max_steps,
-        "logger": False,
-        "enable_checkpointing": False,
-        "enable_progress_bar": False,
-        "enable_model_summary": False,
-        "limit_val_batches": 0,
-        "num_sanity_val_steps": 0,
-    }
-    return L.Trainer(**{**settings, **kwargs})
+    return cpu_trainer(root, max_steps, **{"limit_val_batches": 0, **kwargs})
 
 
 def fit(module: L.LightningModule, root: Path, max_steps: int, **kwargs: Any) -> L.Trainer:

@@ -31,6 +31,7 @@ from animestyle.methods import (
     NonFiniteLossError,
 )
 from animestyle.methods.gadn import other_artists, split_alpha, with_alpha
+from tests.helpers import cpu_trainer
 from tests.test_cli import run as run_cli
 
 TINY: dict[str, Any] = {
@@ -53,19 +54,7 @@ def data(train_size: int = 64, channels: str = "rgb") -> AnimeFacesDataModule:
 
 
 def trainer(root: Path, max_steps: int, **kwargs: Any) -> L.Trainer:
-    settings: dict[str, Any] = {
-        "default_root_dir": root,
-        "accelerator": "cpu",
-        "devices": 1,
-        "max_steps": max_steps,
-        "logger": False,
-        "enable_checkpointing": False,
-        "enable_progress_bar": False,
-        "enable_model_summary": False,
-        "limit_val_batches": 1,
-        "num_sanity_val_steps": 1,
-    }
-    return L.Trainer(**{**settings, **kwargs})
+    return cpu_trainer(root, max_steps, **{"num_sanity_val_steps": 1, **kwargs})
 
 
 def images(channels: str = "rgb", seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

@@ -36,6 +36,7 @@ from animestyle.methods.style_space.explore import (
 )
 from animestyle.methods.style_space.tool import explore
 from animestyle.networks.style_space import WNDecoder, WNEncoder
+from tests.helpers import cpu_trainer
 
 ARTISTS, SIZE, WIDTHS = 4, 32, [8, 16, 32]
 STYLE_DIM, STYLE_DIMS, CONTENT_DIM = 8, 4, 8
@@ -58,19 +59,7 @@ def data() -> AnimeFacesDataModule:
 
 
 def trainer(root: Path, max_steps: int, **kwargs: Any) -> L.Trainer:
-    settings: dict[str, Any] = {
-        "default_root_dir": root,
-        "accelerator": "cpu",
-        "devices": 1,
-        "max_steps": max_steps,
-        "logger": False,
-        "enable_checkpointing": False,
-        "enable_progress_bar": False,
-        "enable_model_summary": False,
-        "limit_val_batches": 1,
-        "num_sanity_val_steps": 0,
-    }
-    return L.Trainer(**{**settings, **kwargs})
+    return cpu_trainer(root, max_steps, **kwargs)
 
 
 def fit(module: L.LightningModule, root: Path, max_steps: int, callbacks: list[L.Callback] | None = None) -> Path:
