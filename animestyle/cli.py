@@ -6,8 +6,11 @@ any LightningModule by ``class_path`` (the methods, or the synthetic oracle), ``
 ``image_size`` are linked into the model. Tools that train nothing are subcommands of their
 own, parsed from their function signatures: ``animestyle prepare``, ``animestyle contact-sheet``,
 ``animestyle oracle``, ``animestyle explore``, ``animestyle style-report``, ``animestyle edit``
-(attribute edits of image files with an AttributeEditor checkpoint) and ``animestyle
-edit-report`` (its reconstruction and edit scores, the ANIMEGAN report's Sec. 5).
+(attribute edits of image files with an AttributeEditor checkpoint), ``animestyle
+edit-report`` (its reconstruction and edit scores, the ANIMEGAN report's Sec. 5),
+``animestyle transfer`` (the style of a style image onto content images, with either
+approach of conditional adversarial style transfer) and ``animestyle nst-report`` (its
+transfers scored against the synthetic ground truth).
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from animestyle.data.prepare import PrepareReport, prepare
 from animestyle.data.synthetic.sheet import save_contact_sheet
 from animestyle.methods.base import CheckpointError, NonFiniteLossError
 from animestyle.methods.edit_tool import edit
+from animestyle.methods.nst.tool import transfer
 from animestyle.methods.style_space.tool import explore
 from animestyle.metrics import oracle as oracle_module
 from animestyle.metrics.attribute_editing import edit_report
+from animestyle.metrics.reference_transfer import nst_report
 from animestyle.metrics.style_space import style_report
 
 __all__ = ["TOOLS", "AnimeStyleCLI", "main"]
@@ -79,6 +84,8 @@ TOOLS: dict[str, Callable[..., Any]] = {
     "style-report": style_report,
     "edit": edit,
     "edit-report": edit_report,
+    "transfer": transfer,
+    "nst-report": nst_report,
 }
 
 _DESCRIPTION = (

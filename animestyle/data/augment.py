@@ -77,8 +77,11 @@ def reseed_worker(worker_id: int) -> None:
     """DataLoader ``worker_init_fn``: seed this worker's albumentations pipeline from torch's
     seed for it, which differs between workers and, for fresh workers, between epochs."""
     info = get_worker_info()
-    if info is not None and isinstance(info.dataset, Albumentations):
-        info.dataset.pipeline.set_random_seed(info.seed % 2**32)
+    dataset = info.dataset if info is not None else None
+    while dataset is not None and not isinstance(dataset, Albumentations):  # under wrappers such as StylePairs
+        dataset = getattr(dataset, "dataset", None)
+    if info is not None and isinstance(dataset, Albumentations):
+        dataset.pipeline.set_random_seed(info.seed % 2**32)
 
 
 class PairedAugment(nn.Module):

@@ -15,6 +15,7 @@ from animestyle.data.augment import Albumentations, build_albumentations, reseed
 from animestyle.data.colour import lab_to_rgb, rgb_to_lab
 from animestyle.data.crops import CropDataset, folder_rows
 from animestyle.data.manifest import ManifestRow, read_manifest
+from animestyle.data.pairs import StylePairs
 from animestyle.data.synthetic import ATTRIBUTE_NAMES, SyntheticPortraits
 from animestyle.data.synthetic.portrait import check_size
 
@@ -79,7 +80,9 @@ class AnimeFacesDataModule(L.LightningDataModule):
     zeroed where a crop is transparent), or (B, 4, H, W) with ``channels="rgba"``, the 4th
     channel alpha in [0, 1]; ``artist`` (B,) int64 label; ``attrs`` (B, K) float32 in {0, 1},
     one column per name in ``attribute_names``; ``index`` (B,). The synthetic source adds its
-    ground truth (``true_artist``, ``content``, ``style``). With ``colour_space="lab"`` the
+    ground truth (``true_artist``, ``content``, ``style``). With ``style_pairs`` each item also
+    has a style reference (:class:`~animestyle.data.pairs.StylePairs`): ``style_x`` and
+    ``style_pos_x``, two images by ``style_artist``, in the layout of ``x``. With ``colour_space="lab"`` the
     colour channels are scaled Lab; :meth:`to_display` turns them back into RGB.
 
     The DataLoaders themselves deliver ``x`` as (B, 4, H, W) uint8 RGBA, a quarter of the bytes
@@ -104,6 +107,9 @@ class AnimeFacesDataModule(L.LightningDataModule):
         balanced: sample training images so that every artist is drawn equally often.
         augment: albumentations steps for training images, e.g.
             ``[{"name": "HorizontalFlip", "p": 0.5}]``.
+        style_pairs: add a style reference to every item (reference-guided transfer:
+            :class:`~animestyle.methods.DualDiscriminatorNST`,
+            :class:`~animestyle.methods.EncoderDiscriminatorNST`); validation pairs are fixed.
         batch_size: images per batch on each device.
         num_workers: DataLoader worker processes.
         val_fraction: folder source: share of each artist's crops held out ...
@@ -121,6 +127,7 @@ class AnimeFacesDataModule(L.LightningDataModule):
         attributes: list[str] | None = None,
         balanced: bool = False,
         augment: list[dict[str, Any]] | None = None,
+        style_pairs: bool = False,
         batch_size: int = 32,
         num_workers: int = 0,
         val_fraction: float = 0.1,
@@ -147,6 +154,7 @@ class AnimeFacesDataModule(L.LightningDataModule):
         self.val_set: Dataset[dict[str, torch.Tensor]]
         rows: list[ManifestRow] | None = None
         self.portraits: SyntheticPortraits | None = None  # the synthetic training set, if that is the source
+        self._portraits: dict[str, SyntheticPortraits] | None = None  # train and val
         if manifest or folder:
             rows = read_manifest(manifest) if manifest else folder_rows(folder or "", val_fraction, min_val)
             self._artist_names = tuple(sorted({row.artist for row in rows}))
@@ -162,6 +170,10 @@ class AnimeFacesDataModule(L.LightningDataModule):
         self._rows = rows
         if augment:
             self.train_set = Albumentations(self.train_set, build_albumentations(augment))
+        self.style_pairs = style_pairs
+        if style_pairs:
+            self.train_set = StylePairs(self.train_set, self.labels("train"))
+            self.val_set = StylePairs(self.val_set, self.labels("val"), seed=0)
 
     def _synthetic(self, source: SyntheticSource, size: int, attributes: list[str] | None) -> None:
         chosen = list(ATTRIBUTE_NAMES if attributes is None else attributes)
@@ -182,6 +194,7 @@ class AnimeFacesDataModule(L.LightningDataModule):
             )
             sets[split] = portraits
         self.portraits = sets["train"]
+        self._portraits = sets
         self._artist_names, self._attribute_names = sets["train"].class_names, tuple(chosen)
         self.train_set, self.val_set = (_Adapted(sets[s], columns) for s in ("train", "val"))
 
@@ -203,11 +216,15 @@ class AnimeFacesDataModule(L.LightningDataModule):
     @property
     def train_labels(self) -> list[int]:
         """The label (index into ``artist_names``) of every training image, in order."""
+        return self.labels("train")
+
+    def labels(self, split: str) -> list[int]:
+        """The label (index into ``artist_names``) of every image of ``split`` (train, val), in order."""
         if self._rows is not None:
             ids = {name: k for k, name in enumerate(self._artist_names)}
-            return [ids[r.artist] for r in self._rows if r.split == "train"]
-        assert self.portraits is not None
-        portraits = self.portraits
+            return [ids[r.artist] for r in self._rows if r.split == split]
+        assert self._portraits is not None
+        portraits = self._portraits[split]
         label = portraits.artist if portraits.label_by == "artist" else portraits.label  # the first is ~100x faster
         return [label(i) for i in range(len(portraits))]
 
@@ -238,17 +255,23 @@ class AnimeFacesDataModule(L.LightningDataModule):
         )
 
     def on_after_batch_transfer(self, batch: dict[str, torch.Tensor], dataloader_idx: int) -> dict[str, torch.Tensor]:
-        """On the device: uint8 RGBA ``x`` -> floats (colour in [-1, 1], zeroed where
-        transparent; alpha in [0, 1] kept for ``channels="rgba"``), then Lab if asked."""
+        """On the device: uint8 RGBA ``x`` (and style references) -> floats (colour in
+        [-1, 1], zeroed where transparent; alpha in [0, 1] kept for ``channels="rgba"``),
+        then Lab if asked."""
         batch = dict(batch)
-        pixels = batch["x"].float()
+        for key in ("x", "style_x", "style_pos_x"):
+            if key in batch:
+                batch[key] = self._pixels(batch[key])
+        return batch
+
+    def _pixels(self, rgba: torch.Tensor) -> torch.Tensor:
+        pixels = rgba.float()
         alpha = pixels[:, 3:] / 255
         colour = pixels[:, :3] / 127.5 - 1
         if self.colour_space == "lab":
             colour = rgb_to_lab(colour)
         colour = colour * alpha  # zero (mid grey in RGB, in Lab) where transparent
-        batch["x"] = torch.cat([colour, alpha], dim=1) if self.rgba else colour
-        return batch
+        return torch.cat([colour, alpha], dim=1) if self.rgba else colour
 
     def to_display(self, x: torch.Tensor) -> torch.Tensor:
         """Batch images (B, C, H, W) in this module's colour space -> RGB (B, 3, H, W) in

@@ -33,7 +33,13 @@ def pairwise_margin_loss(distance: torch.Tensor, same: torch.Tensor, margin: flo
     return (y * d + (1 - y) * (margin - d).clamp_min(0)).mean()
 
 
-def n_pair_loss(anchors: torch.Tensor, positives: torch.Tensor, temperature: float = 0.2) -> torch.Tensor:
+def n_pair_loss(
+    anchors: torch.Tensor,
+    positives: torch.Tensor,
+    temperature: float = 0.2,
+    labels: torch.Tensor | None = None,
+    negatives: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Cross-entropy of ``softmax(normalise(anchors) @ normalise(positives).T / temperature)``
     with the diagonal as the targets.
 
@@ -42,6 +48,11 @@ def n_pair_loss(anchors: torch.Tensor, positives: torch.Tensor, temperature: flo
         positives: (N, D) embeddings; row ``i`` is the positive of anchor ``i`` (by the same
             artist) and a negative of every other anchor (by other artists).
         temperature: divides the cosine similarities (the author's code: 0.2).
+        labels: (N,) artist of each row, or None when all differ. A batch drawn at random
+            holds several images by one artist: column ``j != i`` with the label of row ``i``
+            is then another positive, not a negative, and is left out of row ``i``'s softmax.
+        negatives: (M, D) further embeddings that are a negative of every anchor (e.g.
+            generated images, which no real anchor should pick), appended as columns.
     """
     if anchors.shape != positives.shape or anchors.ndim != 2:
         raise ValueError(
@@ -49,5 +60,15 @@ def n_pair_loss(anchors: torch.Tensor, positives: torch.Tensor, temperature: flo
         )
     if temperature <= 0:
         raise ValueError(f"temperature={temperature} must be > 0")
-    similarity = F.normalize(anchors.float(), dim=1) @ F.normalize(positives.float(), dim=1).T
-    return F.cross_entropy(similarity / temperature, torch.arange(len(anchors), device=anchors.device))
+    columns = positives if negatives is None else torch.cat([positives, negatives.to(positives.dtype)])
+    if columns.shape[1] != anchors.shape[1]:
+        raise ValueError(f"negatives must be (M, {anchors.shape[1]}); got {tuple(negatives.shape)}")  # type: ignore[union-attr]
+    logits = F.normalize(anchors.float(), dim=1) @ F.normalize(columns.float(), dim=1).T / temperature
+    n = len(anchors)
+    if labels is not None:
+        if labels.shape != (n,):
+            raise ValueError(f"labels must be ({n},); got {tuple(labels.shape)}")
+        other_positive = (labels[:, None] == labels[None, :]) & ~torch.eye(n, dtype=torch.bool, device=labels.device)
+        mask = F.pad(other_positive, (0, len(columns) - n))  # never mask the appended negatives
+        logits = logits.masked_fill(mask, float("-inf"))
+    return F.cross_entropy(logits, torch.arange(n, device=anchors.device))

@@ -16,6 +16,7 @@ from animestyle.metrics.encoder_analysis import (
 )
 from animestyle.metrics.image_quality import psnr, ssim
 from animestyle.metrics.oracle import SyntheticOracle, evaluate_oracle, load_oracle, oracle_path, train_oracle
+from animestyle.metrics.reference_transfer import evaluate_reference_transfers, nst_report, style_references
 from animestyle.metrics.style_space import (
     accuracy_by_dims,
     default_dims,
@@ -46,12 +47,14 @@ __all__ = [
     "evaluate_edits",
     "evaluate_oracle",
     "evaluate_reconstruction",
+    "evaluate_reference_transfers",
     "evaluate_transfers",
     "format_tables",
     "label_classes",
     "load_oracle",
     "markdown_table",
     "naive_bayes_probe",
+    "nst_report",
     "oracle_path",
     "plot_curves",
     "psnr",
@@ -60,6 +63,7 @@ __all__ = [
     "spearman_chance",
     "spearman_matrix",
     "ssim",
+    "style_references",
     "style_report",
     "suggest_dims",
     "target_artists",

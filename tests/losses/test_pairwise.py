@@ -29,3 +29,26 @@ def test_n_pair_loss_on_known_embeddings() -> None:
         n_pair_loss(anchors, anchors, temperature=0)
     with pytest.raises(ValueError, match="one shape"):
         n_pair_loss(anchors, anchors[:2])
+
+
+def test_n_pair_loss_leaves_same_artist_columns_out_and_appends_negatives() -> None:
+    t = 0.5
+    anchors = torch.eye(3)
+    positives = torch.eye(3)
+    positives[1] = positives[0]  # rows 0 and 1 by one artist: column 1 is row 0's other positive
+    labels = torch.tensor([0, 0, 1])
+    e = math.exp(1 / t)
+    # row 0: logits (1/t, 1/t, 0): its other positive competes, -log(e / (2e + 1)); with labels
+    # column 1 is left out, -log(e / (e + 1)). Row 1 (anchor e_1) is orthogonal to every column:
+    # -log(1/3), with labels -log(1/2). Row 2: logits (0, 0, 1/t) either way.
+    unlabelled = -math.log(e / (2 * e + 1)) - math.log(1 / 3) - math.log(e / (e + 2))
+    labelled = -math.log(e / (e + 1)) - math.log(1 / 2) - math.log(e / (e + 2))
+    assert n_pair_loss(anchors, positives, t).item() == pytest.approx(unlabelled / 3)
+    assert n_pair_loss(anchors, positives, t, labels=labels).item() == pytest.approx(labelled / 3)
+    # an appended negative equal to anchor 2: one more column of logit 0 for rows 0 and 1,
+    # and for row 2 a rival of its positive, -log(e / (2e + 2))
+    negatives = torch.tensor([[0.0, 0.0, 1.0]])
+    want = (-2 * math.log(e / (e + 3)) - math.log(e / (2 * e + 2))) / 3
+    assert n_pair_loss(anchors, anchors, t, negatives=negatives).item() == pytest.approx(want)
+    with pytest.raises(ValueError, match="labels"):
+        n_pair_loss(anchors, anchors, t, labels=labels[:2])

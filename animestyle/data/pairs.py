@@ -1,0 +1,64 @@
+"""Style pairs for reference-guided transfer (Deelaka's conditional adversarial NST).
+
+Every training item gets a style reference: an image by an artist drawn uniformly (not by
+image count, so that prolific artists do not dominate the styles), and a second image by
+that same artist. The second one gives the siamese and N-pair discriminators their
+same-artist pairs, and the generator a target of the artist's style rather than of the one
+reference picture (the paper's aim: emulate the artist, do not copy the reference).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import torch
+from torch.utils.data import Dataset
+
+__all__ = ["StylePairs"]
+
+
+class StylePairs(Dataset[dict[str, torch.Tensor]]):
+    """Items of ``dataset`` with ``style_x``, ``style_pos_x`` and ``style_artist`` added.
+
+    ``style_x`` and ``style_pos_x`` are two different images (when the artist has two) by
+    ``style_artist``, in the layout of ``dataset``'s ``x``.
+
+    Args:
+        dataset: items with ``x``.
+        labels: the artist of every item of ``dataset``, in order.
+        seed: None draws the pairs from torch's global stream (training: new pairs every
+            epoch, reproducible under ``seed_everything``); an int fixes item ``i``'s pairs
+            (validation: the same pictures and scores every time).
+    """
+
+    def __init__(self, dataset: Dataset[dict[str, torch.Tensor]], labels: Sequence[int], seed: int | None = None):
+        if len(labels) != len(dataset):  # type: ignore[arg-type]
+            raise ValueError(f"labels has {len(labels)} entries for a dataset of {len(dataset)} items")  # type: ignore[arg-type]
+        if not labels:
+            raise ValueError("style pairs need at least one image")
+        by_artist: dict[int, list[int]] = defaultdict(list)
+        for index, artist in enumerate(labels):
+            by_artist[int(artist)].append(index)
+        self.dataset, self.seed = dataset, seed
+        self.artists = sorted(by_artist)
+        self.by_artist = {a: torch.tensor(indices) for a, indices in by_artist.items()}
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def pair(self, i: int) -> tuple[int, int, int]:
+        """(artist, index of the style image, index of the second image by that artist)."""
+        generator = None if self.seed is None else torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+        artist = self.artists[int(torch.randint(len(self.artists), (), generator=generator))]
+        pool = self.by_artist[artist]
+        first, second = torch.randperm(len(pool), generator=generator)[:2].tolist() + ([0] if len(pool) == 1 else [])
+        return artist, int(pool[first]), int(pool[second])
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        item = dict(self.dataset[i])
+        artist, style, positive = self.pair(i)
+        item["style_x"] = self.dataset[style]["x"]
+        item["style_pos_x"] = self.dataset[positive]["x"]
+        item["style_artist"] = torch.tensor(artist)
+        return item

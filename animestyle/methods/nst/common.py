@@ -1,0 +1,104 @@
+"""What both of Deelaka's approaches share: reference-guided ``transfer``, its pictures, the
+data checks, the validation scores and the parameter counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from animestyle.methods.attribute_editor import refuse_lab_data
+from animestyle.methods.base import AdversarialModule
+
+__all__ = ["ReferenceTransferModule"]
+
+
+class ReferenceTransferModule(AdversarialModule):
+    """Base of the style transfer methods that take a style *image* (not an artist label).
+
+    Subclasses build their networks, implement :meth:`generate` (with gradients, in the
+    networks' current mode), :meth:`style_distance` and name their networks in
+    ``inference_networks``; ``self.image_size`` and ``self.num_artists`` are set here.
+    """
+
+    inference_networks: tuple[str, ...] = ()  # attribute names of what transfer() runs
+
+    def __init__(self, num_artists: int | None, image_size: int, channels: str):
+        super().__init__()
+        if channels != "rgb":
+            raise ValueError(f"channels={channels!r}: style transfer reads colour only; set data.channels: rgb")
+        self.num_artists = num_artists or 1
+        self.image_size = image_size
+
+    def record(self) -> dict[str, Any]:
+        return {"image_size": self.image_size, "num_artists": self.num_artists}
+
+    def setup(self, stage: str) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None)
+        if datamodule is not None and not getattr(datamodule, "style_pairs", False):
+            raise ValueError(f"{type(self).__name__} trains on style references; set data.style_pairs: true")
+        if datamodule is not None:
+            refuse_lab_data(self)
+
+    # -- transfer ------------------------------------------------------------------------
+
+    def generate(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """Content and style images (B, 3, S, S) -> transfers (B, 3, S, S), about [-1, 1]."""
+        raise NotImplementedError
+
+    def transfer(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """``content`` drawn in the style of ``style``: images (B, 3, S, S) in [-1, 1] each (a
+        single style image (1, 3, S, S) is used for every content image) -> (B, 3, S, S) in
+        [-1, 1], in eval mode without gradients."""
+        expected = (3, self.image_size, self.image_size)
+        for name, x in (("content", content), ("style", style)):
+            if x.ndim != 4 or tuple(x.shape[1:]) != expected:
+                raise ValueError(
+                    f"{name} must be (B, {', '.join(map(str, expected))}) RGB images; got {tuple(x.shape)}"
+                )
+        if len(style) == 1:
+            style = style.expand(len(content), -1, -1, -1)
+        elif len(style) != len(content):
+            raise ValueError(f"give one style image or one per content image; got {len(style)} for {len(content)}")
+        with self.evaluating(*self.networks()):
+            return self.generate(content, style).float().clamp(-1, 1)
+
+    def networks(self) -> list[nn.Module]:
+        return [getattr(self, name) for name in self.inference_networks]
+
+    def transfer_grid(self, contents: torch.Tensor, styles: torch.Tensor) -> torch.Tensor:
+        """(1 + B, 1 + K, 3, S, S): the top row shows the K style images (after a blank
+        corner), the first column the B content images, and cell (i, k) content i in style k."""
+        columns = [self.transfer(contents, style[None]) for style in styles]
+        grid = torch.stack([contents, *columns], dim=1)
+        header = torch.cat([torch.zeros_like(styles[:1]), styles])[None]
+        return torch.cat([header, grid])
+
+    def sample_grids(self, x: torch.Tensor, artist: torch.Tensor, artists: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``transfers``: :meth:`transfer_grid` of the images, in the style of the first 6 of them."""
+        return {"transfers": self.transfer_grid(x, x[:6])}
+
+    # -- scores --------------------------------------------------------------------------
+
+    def style_distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Distance (B,) between the styles of images ``a`` and ``b`` (B, 3, S, S), as this
+        method's style discriminator measures it."""
+        raise NotImplementedError
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        """``val/content_l1``: mean |transfer - content|; ``val/style_distance``: the style
+        discriminator's distance from each transfer to the second image by the reference's
+        artist, beside ``val/style_distance_content``, the same for the content image."""
+        content, style, positive = batch["x"], batch["style_x"], batch["style_pos_x"]
+        fake = self.generate(content, style)
+        self.log("val/content_l1", (fake.float() - content.float()).abs().mean(), prog_bar=True)
+        self.log("val/style_distance", self.style_distance(fake, positive).mean(), prog_bar=True)
+        self.log("val/style_distance_content", self.style_distance(content, positive).mean())
+
+    def parameter_counts(self) -> dict[str, int]:
+        """Parameters per network, ``transfer`` (what :meth:`transfer` runs) and ``total``."""
+        counts = {name: sum(p.numel() for p in m.parameters()) for name, m in self.named_children()}
+        counts["transfer"] = sum(counts[name] for name in self.inference_networks)
+        counts["total"] = sum(p.numel() for p in self.parameters())
+        return counts

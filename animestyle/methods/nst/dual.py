@@ -1,0 +1,181 @@
+"""Approach 1 of "Neural Artistic Style Transfer with Conditional Adversarial Networks"
+(Deelaka): one generator, a content and a style discriminator.
+
+The paper gives the design, not the numbers; the defaults follow the author's code
+(``reference-code.md`` Sec. 4, 128 px, batch 16). Per iteration, with ``c`` a content
+image, ``s`` a style reference and ``s'`` another image by the reference's artist (the
+data module's ``style_pairs``)::
+
+    y = G(c, s)                                  U-Net on cat(c, s)
+    D_c:  BCE(D_c(c, c), 1) + BCE(D_c(c, y), 0)  PatchGAN on cat(content, image)
+    D_s:  pairwise margin loss on squared distances of wavelet-CNN embeddings f:
+          (s, s') same artist; (s, c) same iff their artists are; (s', y) different
+    G:    0.6 |f(y) - f(s')|^2 + 0.4 BCE(D_c(c, y), 1) + 1.0 |y - c|_1
+
+The content discriminator's only real pair is ``(c, c)``: no other image is known to show
+``c``'s content (there are no paired examples), so it judges whether the transfer still
+shows the content image's layout and palette. The style discriminator is adversarial
+through its third pair: a transfer must not pass as the reference artist's work, while the
+generator pulls the transfer's embedding onto ``s'``'s (the artist's style, not the one
+reference picture). The L1 term is to the content image (the author's ``cntLoss``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.cli import OptimizerCallable
+
+from animestyle.losses import pairwise_margin_loss
+from animestyle.methods.nst.common import ReferenceTransferModule
+from animestyle.networks import PatchDiscriminator, UNetGenerator, WaveletStyleEncoder
+
+__all__ = ["DualDiscriminatorNST"]
+
+
+def _squared_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a.float() - b.float()).pow(2).sum(dim=1)
+
+
+class DualDiscriminatorNST(ReferenceTransferModule):
+    """Reference-guided style transfer with a PatchGAN content discriminator and a siamese
+    wavelet-CNN style discriminator (Deelaka, approach 1; the author's code's settings).
+
+    Logged terms: ``dc`` (content discriminator BCE), ``ds`` (style discriminator pairwise
+    loss), ``ds_pair_acc`` (pairs it places on the right side of half the margin),
+    ``g_style``, ``g_content``, ``g_l1``; validation: see
+    :meth:`~animestyle.methods.nst.common.ReferenceTransferModule.validation_step`.
+
+    Args:
+        num_artists: linked from the data (sample grids, records).
+        image_size: image side (linked from the data); a multiple of ``2 ** len(widths)``
+            and of ``patches`` times a power of two.
+        channels: must be ``"rgb"``.
+        widths: U-Net encoder channels per level (64, 128, 256, 512, 512, 512).
+        dropout: dropout on the first two decoder levels (0.4).
+        patches: cells per side of the PatchGAN's logit map (4 at 128 px).
+        patch_width: the PatchGAN's first-level channels (64).
+        style_levels: Haar levels of the style discriminator (4).
+        style_width: its first-level channels (64).
+        style_dim: its embedding size (16).
+        margin: ``m`` of the pairwise margin loss (1).
+        lambda_style: weight of the style term in G's loss (0.6).
+        lambda_content: weight of the content adversarial term (0.4).
+        lambda_l1: weight of |G(c, s) - c|_1 (1).
+        lr: Adam learning rate of every network (pix2pix: 2e-4).
+        betas: Adam's betas (0.5, 0.999).
+        optimizer: optimizer class and settings for all three networks; None: Adam.
+    """
+
+    inference_networks = ("generator",)
+
+    def __init__(
+        self,
+        num_artists: int | None = None,
+        image_size: int = 128,
+        channels: str = "rgb",
+        widths: tuple[int, ...] = (64, 128, 256, 512, 512, 512),
+        dropout: float = 0.4,
+        patches: int = 4,
+        patch_width: int = 64,
+        style_levels: int = 4,
+        style_width: int = 64,
+        style_dim: int = 16,
+        margin: float = 1.0,
+        lambda_style: float = 0.6,
+        lambda_content: float = 0.4,
+        lambda_l1: float = 1.0,
+        lr: float = 2e-4,
+        betas: tuple[float, float] = (0.5, 0.999),
+        optimizer: OptimizerCallable | None = None,
+    ):
+        super().__init__(num_artists, image_size, channels)
+        self.save_hyperparameters(ignore=["optimizer"])
+        self.generator = UNetGenerator(image_size, tuple(widths), dropout=dropout)
+        self.content_discriminator = PatchDiscriminator(image_size, 6, patches, patch_width)
+        self.style_discriminator = WaveletStyleEncoder(image_size, 3, style_levels, style_width, dim=style_dim)
+        self.optimizer = optimizer
+
+    def record(self) -> dict[str, Any]:
+        return {**super().record(), "widths": list(self.hparams["widths"])}
+
+    def generate(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return self.generator(content, style)
+
+    def style_distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        with self.evaluating(self.style_discriminator):
+            return _squared_distance(self.style_discriminator(a), self.style_discriminator(b))
+
+    # -- losses --------------------------------------------------------------------------
+
+    def content_discriminator_loss(
+        self, content: torch.Tensor, fake: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """BCE of the PatchGAN: ``(content, content)`` real, ``(content, fake)`` generated."""
+        real = self.content_discriminator(torch.cat([content, content], 1)).float()
+        generated = self.content_discriminator(torch.cat([content, fake], 1)).float()
+        loss = (
+            F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
+            + F.binary_cross_entropy_with_logits(generated, torch.zeros_like(generated))
+        ) / 2
+        return loss, {"dc": loss}
+
+    def style_discriminator_loss(
+        self, batch: dict[str, torch.Tensor], fake: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Pairwise margin loss on (reference, second image) [same], (reference, content)
+        [same iff their artists are] and (second image, fake) [different]."""
+        content, style, positive = batch["x"], batch["style_x"], batch["style_pos_x"]
+        e_style, e_positive, e_content = self.style_discriminator(torch.cat([style, positive, content])).chunk(3)
+        e_fake = self.style_discriminator(fake)
+        distance = torch.cat(
+            [
+                _squared_distance(e_style, e_positive),
+                _squared_distance(e_style, e_content),
+                _squared_distance(e_positive, e_fake),
+            ]
+        )
+        n = len(content)
+        same = torch.cat([torch.ones(n), (batch["style_artist"] == batch["artist"]).float().cpu(), torch.zeros(n)])
+        same = same.to(distance.device)
+        loss = pairwise_margin_loss(distance, same, self.hparams["margin"])
+        accuracy = ((distance < self.hparams["margin"] / 2).float() == same).float().mean()
+        return loss, {"ds": loss, "ds_pair_acc": accuracy}
+
+    def generator_loss(
+        self, batch: dict[str, torch.Tensor], fake: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        hp = self.hparams
+        content = batch["x"]
+        with torch.no_grad():
+            target = self.style_discriminator(batch["style_pos_x"])
+        style = _squared_distance(self.style_discriminator(fake), target).mean()
+        logits = self.content_discriminator(torch.cat([content, fake], 1)).float()
+        adversarial = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+        l1 = (fake.float() - content.float()).abs().mean()
+        loss = hp["lambda_style"] * style + hp["lambda_content"] * adversarial + hp["lambda_l1"] * l1
+        return loss, {"g_style": style, "g_content": adversarial, "g_l1": l1}
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        opt_g, opt_content, opt_style = self.optimizer_list()
+        fake = self.generator(batch["x"], batch["style_x"])
+        with self.toggled_optimizer(opt_content):
+            loss, parts = self.content_discriminator_loss(batch["x"], fake.detach())
+            self.update(opt_content, loss, parts)
+        with self.toggled_optimizer(opt_style):
+            loss, style_parts = self.style_discriminator_loss(batch, fake.detach())
+            self.update(opt_style, loss, style_parts)
+        with self.toggled_optimizer(opt_g):
+            loss, g_parts = self.generator_loss(batch, fake)
+            self.update(opt_g, loss, g_parts)
+        self.log_parts({**parts, **style_parts, **g_parts}, prog_bar=("ds_pair_acc", "g_l1"))
+        self.finish_iteration()
+
+    def configure_optimizers(self):  # type: ignore[no-untyped-def]
+        hp = self.hparams
+        networks = (self.generator, self.content_discriminator, self.style_discriminator)
+        if self.optimizer:
+            return [self.optimizer(net.parameters()) for net in networks]
+        return [torch.optim.Adam(net.parameters(), hp["lr"], hp["betas"]) for net in networks]

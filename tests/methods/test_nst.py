@@ -1,0 +1,145 @@
+"""Conditional adversarial style transfer (Deelaka): both approaches train, transfer and load."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from animestyle.data import AnimeFacesDataModule, SyntheticSource
+from animestyle.methods import DualDiscriminatorNST, EncoderDiscriminatorNST, ReferenceTransferModule
+from animestyle.methods.base import CheckpointError
+from animestyle.methods.nst.tool import load_nst, transfer
+from tests.helpers import cpu_trainer
+
+SIZE = 32
+
+
+def _dual() -> DualDiscriminatorNST:
+    return DualDiscriminatorNST(3, SIZE, widths=(8, 16, 16), patch_width=8, style_width=8, style_dim=4)
+
+
+def _encoder() -> EncoderDiscriminatorNST:
+    return EncoderDiscriminatorNST(3, SIZE, widths=(8, 16, 16, 32), style_dim=4)
+
+
+MAKERS = {"dual": _dual, "encoder": _encoder}
+
+
+def _data(style_pairs: bool = True) -> AnimeFacesDataModule:
+    return AnimeFacesDataModule(
+        synthetic=SyntheticSource(num_artists=3, train_size=16, val_size=8), image_size=SIZE, batch_size=4,
+        attributes=[], style_pairs=style_pairs,
+    )  # fmt: skip
+
+
+def _snapshot(model: ReferenceTransferModule) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items() if v.dtype.is_floating_point}
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_an_iteration_updates_all_three_networks_and_logs_every_term(name: str, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = MAKERS[name]()
+    before = _snapshot(model)
+    trainer = cpu_trainer(tmp_path, max_steps=6, val_check_interval=2)  # 2 iterations of 3 optimizer steps
+    trainer.fit(model, _data())
+    assert int(model.iteration) == 2
+    after = model.state_dict()
+    networks = ("generator", "content_discriminator", "style_discriminator", "content_encoder", "style_encoder")
+    for network in (*networks, "decoder"):
+        keys = [k for k in before if k.startswith(f"{network}.") and "running" not in k and "num_batches" not in k]
+        if keys:
+            assert any(not torch.equal(before[k], after[k]) for k in keys), f"{network} did not change"
+    logged = set(trainer.callback_metrics)
+    assert {"train/g_style", "train/g_content", "train/g_l1", "train/dc", "train/ds"} <= logged
+    assert {"val/content_l1", "val/style_distance", "val/style_distance_content"} <= logged
+
+
+def test_the_encoders_learn_only_from_their_discriminator_losses(tmp_path: Path) -> None:
+    """Approach 2: the decoder's loss must not move the encoders; with their own losses at
+    zero the encoders' weights stay where they were."""
+    torch.manual_seed(0)
+    model = _encoder()
+
+    def zero(*args: object) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        loss = torch.zeros((), requires_grad=True)
+        return loss, {"zero": loss}
+
+    model.content_encoder_loss = zero  # type: ignore[method-assign]
+    model.style_encoder_loss = zero  # type: ignore[method-assign]
+    before = _snapshot(model)
+    cpu_trainer(tmp_path, max_steps=3, limit_val_batches=0).fit(model, _data())
+    after = model.state_dict()
+    moved = [k for k in before if k.split(".")[0] in ("content_encoder", "style_encoder") and "running" not in k
+             and "num_batches" not in k and not torch.equal(before[k], after[k])]  # fmt: skip
+    assert moved == []
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("decoder."))
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_training_without_style_pairs_is_refused_with_the_fix(name: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"set data\.style_pairs: true"):
+        cpu_trainer(tmp_path, max_steps=1).fit(MAKERS[name](), _data(style_pairs=False))
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_transfer_takes_one_style_for_all_or_one_per_content(name: str) -> None:
+    model = MAKERS[name]()
+    content, style = torch.rand(3, 3, SIZE, SIZE) * 2 - 1, torch.rand(3, 3, SIZE, SIZE) * 2 - 1
+    y = model.transfer(content, style)
+    assert y.shape == (3, 3, SIZE, SIZE)
+    assert y.abs().max() <= 1
+    assert model.training  # modes restored
+    one = model.transfer(content, style[:1])
+    torch.testing.assert_close(one[0], y[0])
+    with pytest.raises(ValueError, match="one style image or one per content image"):
+        model.transfer(content, style[:2])
+    with pytest.raises(ValueError, match=r"content must be \(B, 3, 32, 32\)"):
+        model.transfer(content[:, :, :16], style)
+    grid = model.sample_grids(content, torch.zeros(3), torch.zeros(3))["transfers"]
+    assert grid.shape == (4, 4, 3, SIZE, SIZE)  # a header row of styles and a column of contents
+    torch.testing.assert_close(grid[1:, 0], content)
+    torch.testing.assert_close(grid[0, 1:], content)  # the images are their own style references
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="channels='rgba'"):
+        DualDiscriminatorNST(3, SIZE, channels="rgba")
+    with pytest.raises(ValueError, match="multiple of 2\\*\\*6"):
+        DualDiscriminatorNST(3, 48)
+
+
+def test_approach_2_is_much_smaller_than_approach_1_at_the_authors_settings() -> None:
+    dual, encoder = DualDiscriminatorNST(8, 128).parameter_counts(), EncoderDiscriminatorNST(8, 128).parameter_counts()
+    assert dual["total"] == sum(dual[k] for k in ("generator", "content_discriminator", "style_discriminator"))
+    assert encoder["transfer"] == encoder["total"]  # the encoders are the discriminators
+    assert encoder["total"] * 10 < dual["generator"]
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_a_checkpoint_loads_for_transfer_from_python_and_the_tool(name: str, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = MAKERS[name]()
+    trainer = cpu_trainer(tmp_path, max_steps=3, limit_val_batches=0)
+    trainer.fit(model, _data())
+    trainer.save_checkpoint(tmp_path / "nst.ckpt")
+    loaded, record = load_nst(tmp_path / "nst.ckpt")
+    assert type(loaded) is type(model)
+    assert record["image_size"] == SIZE
+    content = torch.rand(2, 3, SIZE, SIZE) * 2 - 1
+    torch.testing.assert_close(loaded.transfer(content, content[:1]), model.transfer(content, content[:1]))
+    # the tool: image files in, PNGs out
+    from animestyle.data.synthetic import SyntheticPortraits
+
+    portraits = SyntheticPortraits(length=3, num_artists=3, size=64, seed=0)
+    for i in range(3):
+        portraits.image(i).save(tmp_path / f"face{i}.png")
+    written = transfer(
+        str(tmp_path / "nst.ckpt"), content=[str(tmp_path / "face0.png"), str(tmp_path / "face1.png")],
+        style=str(tmp_path / "face2.png"), output=str(tmp_path / "out"),
+    )  # fmt: skip
+    assert sorted(p.name for p in written) == ["face0_face2.png", "face1_face2.png", "transfers.png"]
+    with pytest.raises(ValueError, match=r"cannot read image .*nothing\.png"):
+        transfer(str(tmp_path / "nst.ckpt"), content=[str(tmp_path / "nothing.png")], style=str(tmp_path / "face2.png"))
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_nst(tmp_path / "missing.ckpt")
