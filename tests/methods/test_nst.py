@@ -102,6 +102,25 @@ def test_transfer_takes_one_style_for_all_or_one_per_content(name: str) -> None:
     torch.testing.assert_close(grid[0, 1:], content)  # the images are their own style references
 
 
+@pytest.mark.parametrize("name", MAKERS)
+def test_transfer_draws_with_the_moving_averages_of_the_inference_networks(name: str, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = MAKERS[name]()
+    assert model.averages is not None
+    assert set(model.averages) == set(model.inference_networks)
+    cpu_trainer(tmp_path, max_steps=6, limit_val_batches=0).fit(model, _data())
+    content = torch.rand(2, 3, SIZE, SIZE) * 2 - 1
+    averaged = model.networks(averaged=True)
+    with model.evaluating(*averaged.values()):
+        want = model.generate_with(averaged, content, content).clamp(-1, 1)
+    torch.testing.assert_close(model.transfer(content, content), want)
+    with model.evaluating(*model.networks().values()):
+        live = model.generate(content, content).clamp(-1, 1)
+    assert not torch.allclose(live, want)  # 2 updates at decay 0.999: the average barely moved
+    model.averages = None  # ema_decay=None: the live networks draw
+    torch.testing.assert_close(model.transfer(content, content), live)
+
+
 def test_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="channels='rgba'"):
         DualDiscriminatorNST(3, SIZE, channels="rgba")

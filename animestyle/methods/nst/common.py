@@ -3,13 +3,15 @@ data checks, the validation scores and the parameter counts."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import torch
 from torch import nn
 
 from animestyle.methods.attribute_editor import refuse_lab_data
 from animestyle.methods.base import AdversarialModule
+from animestyle.nn import EMA
 
 __all__ = ["ReferenceTransferModule"]
 
@@ -17,12 +19,16 @@ __all__ = ["ReferenceTransferModule"]
 class ReferenceTransferModule(AdversarialModule):
     """Base of the style transfer methods that take a style *image* (not an artist label).
 
-    Subclasses build their networks, implement :meth:`generate` (with gradients, in the
-    networks' current mode), :meth:`style_distance` and name their networks in
-    ``inference_networks``; ``self.image_size`` and ``self.num_artists`` are set here.
+    Subclasses build their networks, call :meth:`keep_averages`, implement
+    :meth:`generate_with` and :meth:`style_distance`, and name the networks a transfer runs
+    in ``inference_networks``; ``self.image_size`` and ``self.num_artists`` are set here.
+    With averages kept (``ema_decay``), :meth:`transfer` and the sample grids use the
+    exponential moving averages of those networks (as StarGAN v2 and GADN do): a GAN's
+    weights oscillate, their average draws cleaner pictures.
     """
 
     inference_networks: tuple[str, ...] = ()  # attribute names of what transfer() runs
+    averages: nn.ModuleDict | None  # name -> EMA, set by keep_averages
 
     def __init__(self, num_artists: int | None, image_size: int, channels: str):
         super().__init__()
@@ -30,6 +36,20 @@ class ReferenceTransferModule(AdversarialModule):
             raise ValueError(f"channels={channels!r}: style transfer reads colour only; set data.channels: rgb")
         self.num_artists = num_artists or 1
         self.image_size = image_size
+
+    def keep_averages(self, decay: float | None) -> None:
+        """Keep an :class:`~animestyle.nn.EMA` copy of each inference network (None: none)."""
+        self.averages = (
+            nn.ModuleDict({name: EMA(getattr(self, name), decay) for name in self.inference_networks})
+            if decay is not None
+            else None
+        )
+
+    def finish_iteration(self) -> None:
+        if self.averages is not None:
+            for name, average in self.averages.items():
+                cast(EMA, average).update(getattr(self, name))
+        super().finish_iteration()
 
     def record(self) -> dict[str, Any]:
         return {"image_size": self.image_size, "num_artists": self.num_artists}
@@ -43,9 +63,22 @@ class ReferenceTransferModule(AdversarialModule):
 
     # -- transfer ------------------------------------------------------------------------
 
-    def generate(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        """Content and style images (B, 3, S, S) -> transfers (B, 3, S, S), about [-1, 1]."""
+    def generate_with(
+        self, networks: Mapping[str, nn.Module], content: torch.Tensor, style: torch.Tensor
+    ) -> torch.Tensor:
+        """Content and style images (B, 3, S, S) -> transfers (B, 3, S, S), about [-1, 1], by
+        ``networks`` (name in ``inference_networks`` -> network), with gradients, in their mode."""
         raise NotImplementedError
+
+    def networks(self, averaged: bool = False) -> dict[str, nn.Module]:
+        """The inference networks by name; ``averaged``: their EMA copies, when kept."""
+        if averaged and self.averages is not None:
+            return {name: cast(EMA, average).network for name, average in self.averages.items()}
+        return {name: getattr(self, name) for name in self.inference_networks}
+
+    def generate(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """:meth:`generate_with` the networks being trained."""
+        return self.generate_with(self.networks(), content, style)
 
     def transfer(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """``content`` drawn in the style of ``style``: images (B, 3, S, S) in [-1, 1] each (a
@@ -61,11 +94,9 @@ class ReferenceTransferModule(AdversarialModule):
             style = style.expand(len(content), -1, -1, -1)
         elif len(style) != len(content):
             raise ValueError(f"give one style image or one per content image; got {len(style)} for {len(content)}")
-        with self.evaluating(*self.networks()):
-            return self.generate(content, style).float().clamp(-1, 1)
-
-    def networks(self) -> list[nn.Module]:
-        return [getattr(self, name) for name in self.inference_networks]
+        networks = self.networks(averaged=True)
+        with self.evaluating(*networks.values()):
+            return self.generate_with(networks, content, style).float().clamp(-1, 1)
 
     def transfer_grid(self, contents: torch.Tensor, styles: torch.Tensor) -> torch.Tensor:
         """(1 + B, 1 + K, 3, S, S): the top row shows the K style images (after a blank
@@ -97,8 +128,12 @@ class ReferenceTransferModule(AdversarialModule):
         self.log("val/style_distance_content", self.style_distance(content, positive).mean())
 
     def parameter_counts(self) -> dict[str, int]:
-        """Parameters per network, ``transfer`` (what :meth:`transfer` runs) and ``total``."""
-        counts = {name: sum(p.numel() for p in m.parameters()) for name, m in self.named_children()}
+        """Parameters per network, ``transfer`` (what :meth:`transfer` runs) and ``total``
+        (the EMA copies not counted: they are copies of the transfer networks)."""
+        counts = {
+            name: sum(p.numel() for p in m.parameters()) for name, m in self.named_children() if name != "averages"
+        }
+        total = sum(counts.values())
         counts["transfer"] = sum(counts[name] for name in self.inference_networks)
-        counts["total"] = sum(p.numel() for p in self.parameters())
+        counts["total"] = total
         return counts

@@ -22,11 +22,13 @@ reference picture). The L1 term is to the content image (the author's ``cntLoss`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.cli import OptimizerCallable
+from torch import nn
 
 from animestyle.losses import pairwise_margin_loss
 from animestyle.methods.nst.common import ReferenceTransferModule
@@ -64,6 +66,8 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         lambda_style: weight of the style term in G's loss (0.6).
         lambda_content: weight of the content adversarial term (0.4).
         lambda_l1: weight of |G(c, s) - c|_1 (1).
+        ema_decay: decay of the EMA copy of the generator that :meth:`transfer` and the
+            pictures use (GADN's 0.999); None: the generator itself.
         lr: Adam learning rate of every network (pix2pix: 2e-4).
         betas: Adam's betas (0.5, 0.999).
         optimizer: optimizer class and settings for all three networks; None: Adam.
@@ -87,6 +91,7 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         lambda_style: float = 0.6,
         lambda_content: float = 0.4,
         lambda_l1: float = 1.0,
+        ema_decay: float | None = 0.999,
         lr: float = 2e-4,
         betas: tuple[float, float] = (0.5, 0.999),
         optimizer: OptimizerCallable | None = None,
@@ -97,12 +102,15 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         self.content_discriminator = PatchDiscriminator(image_size, 6, patches, patch_width)
         self.style_discriminator = WaveletStyleEncoder(image_size, 3, style_levels, style_width, dim=style_dim)
         self.optimizer = optimizer
+        self.keep_averages(ema_decay)
 
     def record(self) -> dict[str, Any]:
         return {**super().record(), "widths": list(self.hparams["widths"])}
 
-    def generate(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        return self.generator(content, style)
+    def generate_with(
+        self, networks: Mapping[str, nn.Module], content: torch.Tensor, style: torch.Tensor
+    ) -> torch.Tensor:
+        return networks["generator"](content, style)
 
     def style_distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         with self.evaluating(self.style_discriminator):

@@ -22,11 +22,13 @@ learns to fool both. The defaults follow the author's code (``reference-code.md`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.cli import OptimizerCallable
+from torch import nn
 
 from animestyle.losses import n_pair_loss, pairwise_margin_loss
 from animestyle.methods.nst.common import ReferenceTransferModule
@@ -65,6 +67,8 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
         lambda_style: weight of the style term in the decoder's loss (0.5).
         lambda_content: weight of the content term (0.5).
         lambda_l1: weight of |y - c|_1 (1).
+        ema_decay: decay of the EMA copies of the three networks that :meth:`transfer` and
+            the pictures use (GADN's 0.999); None: the networks themselves.
         lr: Adam learning rate of every network (2e-4).
         betas: Adam's betas (0.5, 0.999).
         optimizer: optimizer class and settings for all three networks; None: Adam.
@@ -87,6 +91,7 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
         lambda_style: float = 0.5,
         lambda_content: float = 0.5,
         lambda_l1: float = 1.0,
+        ema_decay: float | None = 0.999,
         lr: float = 2e-4,
         betas: tuple[float, float] = (0.5, 0.999),
         optimizer: OptimizerCallable | None = None,
@@ -100,13 +105,16 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
         )
         self.decoder = SkipDecoder(widths, style_dim)
         self.optimizer = optimizer
+        self.keep_averages(ema_decay)
 
     def record(self) -> dict[str, Any]:
         return {**super().record(), "widths": list(self.hparams["widths"])}
 
-    def generate(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        _, features = self.content_encoder(content)
-        return self.decoder(features, self.style_encoder(style))
+    def generate_with(
+        self, networks: Mapping[str, nn.Module], content: torch.Tensor, style: torch.Tensor
+    ) -> torch.Tensor:
+        _, features = networks["content_encoder"](content)
+        return networks["decoder"](features, networks["style_encoder"](style))
 
     def style_distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         with self.evaluating(self.style_encoder):
