@@ -73,15 +73,28 @@ class Albumentations(Dataset[dict[str, torch.Tensor]]):
         return item
 
 
+def process_rank() -> int:
+    """This process's global rank under Lightning's DDP (0 without it)."""
+    from lightning.fabric.utilities.rank_zero import rank_zero_only
+
+    return int(getattr(rank_zero_only, "rank", 0))
+
+
 def reseed_worker(worker_id: int) -> None:
-    """DataLoader ``worker_init_fn``: seed this worker's albumentations pipeline from torch's
-    seed for it, which differs between workers and, for fresh workers, between epochs."""
+    """DataLoader ``worker_init_fn``: seed this worker's torch stream and albumentations
+    pipeline from torch's seed for it, which differs between workers and, for fresh
+    workers, between epochs, mixed with the DDP rank (every rank starts from the same seed,
+    and would otherwise draw the same augmentations and style references)."""
     info = get_worker_info()
-    dataset = info.dataset if info is not None else None
+    if info is None:
+        return
+    seed = (info.seed + 1_000_003 * process_rank()) % 2**63
+    torch.manual_seed(seed)
+    dataset: Any = info.dataset
     while dataset is not None and not isinstance(dataset, Albumentations):  # under wrappers such as StylePairs
         dataset = getattr(dataset, "dataset", None)
-    if info is not None and isinstance(dataset, Albumentations):
-        dataset.pipeline.set_random_seed(info.seed % 2**32)
+    if isinstance(dataset, Albumentations):
+        dataset.pipeline.set_random_seed(seed % 2**32)
 
 
 class PairedAugment(nn.Module):

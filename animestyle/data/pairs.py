@@ -9,11 +9,14 @@ reference picture (the paper's aim: emulate the artist, do not copy the referenc
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 
 import torch
 from torch.utils.data import Dataset
+
+from animestyle.data.augment import process_rank
 
 __all__ = ["StylePairs"]
 
@@ -27,20 +30,20 @@ class StylePairs(Dataset[dict[str, torch.Tensor]]):
     Args:
         dataset: items with ``x``.
         labels: the artist of every item of ``dataset``, in order.
-        seed: None draws the pairs from torch's global stream (training: new pairs every
-            epoch, reproducible under ``seed_everything``); an int fixes item ``i``'s pairs
+        seed: None draws the pairs from a stream seeded by torch's seed in this process
+            (training: new pairs every epoch, reproducible under ``seed_everything``) and the
+            DDP rank (each rank its own references); an int fixes item ``i``'s pairs
             (validation: the same pictures and scores every time).
     """
 
     def __init__(self, dataset: Dataset[dict[str, torch.Tensor]], labels: Sequence[int], seed: int | None = None):
         if len(labels) != len(dataset):  # type: ignore[arg-type]
             raise ValueError(f"labels has {len(labels)} entries for a dataset of {len(dataset)} items")  # type: ignore[arg-type]
-        if not labels:
-            raise ValueError("style pairs need at least one image")
         by_artist: dict[int, list[int]] = defaultdict(list)
         for index, artist in enumerate(labels):
             by_artist[int(artist)].append(index)
         self.dataset, self.seed = dataset, seed
+        self._stream: tuple[int, torch.Generator] | None = None  # (process id, generator)
         self.artists = sorted(by_artist)
         self.by_artist = {a: torch.tensor(indices) for a, indices in by_artist.items()}
 
@@ -49,11 +52,21 @@ class StylePairs(Dataset[dict[str, torch.Tensor]]):
 
     def pair(self, i: int) -> tuple[int, int, int]:
         """(artist, index of the style image, index of the second image by that artist)."""
-        generator = None if self.seed is None else torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+        generator = (
+            self._training_stream() if self.seed is None else torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+        )
         artist = self.artists[int(torch.randint(len(self.artists), (), generator=generator))]
         pool = self.by_artist[artist]
         first, second = torch.randperm(len(pool), generator=generator)[:2].tolist() + ([0] if len(pool) == 1 else [])
         return artist, int(pool[first]), int(pool[second])
+
+    def _training_stream(self) -> torch.Generator:
+        """This process's own stream: a DataLoader worker starts from a copy of its parent,
+        so a stream made before the fork would repeat in every worker."""
+        if self._stream is None or self._stream[0] != os.getpid():
+            seed = (torch.initial_seed() + 1_000_003 * process_rank()) % 2**63
+            self._stream = (os.getpid(), torch.Generator().manual_seed(seed))
+        return self._stream[1]
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         item = dict(self.dataset[i])

@@ -60,9 +60,9 @@ def n_pair_loss(
         )
     if temperature <= 0:
         raise ValueError(f"temperature={temperature} must be > 0")
+    if negatives is not None and (negatives.ndim != 2 or negatives.shape[1] != anchors.shape[1]):
+        raise ValueError(f"negatives must be (M, {anchors.shape[1]}); got {tuple(negatives.shape)}")
     columns = positives if negatives is None else torch.cat([positives, negatives.to(positives.dtype)])
-    if columns.shape[1] != anchors.shape[1]:
-        raise ValueError(f"negatives must be (M, {anchors.shape[1]}); got {tuple(negatives.shape)}")  # type: ignore[union-attr]
     logits = F.normalize(anchors.float(), dim=1) @ F.normalize(columns.float(), dim=1).T / temperature
     n = len(anchors)
     if labels is not None:

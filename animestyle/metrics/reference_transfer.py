@@ -64,15 +64,16 @@ def evaluate_reference_transfers(
     """Score each of ``transfers`` on the first ``num_items`` portraits, and the truth.
 
     Item ``i`` (artist ``a``) is transferred with the style image ``portraits[j]``, ``j``
-    by :func:`style_references` for the target artist ``a'`` of :func:`target_artists`
-    (uniform over the other artists; ``seed`` fixes both draws), and compared with the true
+    by :func:`style_references` (seed ``seed + 1``) for the target artist ``a'`` of
+    :func:`target_artists` (uniform over the other artists, seed ``seed``), and compared with the true
     transfer ``portraits.transfer(i, a')``. Outputs are clamped to [-1, 1].
 
     Args:
         transfers: name -> function of (content, style) batches on ``device``, e.g.
             ``{"model": model.transfer, "content unchanged": lambda c, s: c}``.
         portraits: artist-labelled synthetic portraits (``label_by="artist"``, >= 2 artists).
-        oracle: names the artist of images (``predict_artist``); None: no accuracies.
+        oracle: names the artist of images (``predict_artist``; run on the device of its
+            parameters, if it has any); None: no accuracies.
         num_items: how many portraits (the first ones) to transfer.
         seed: seed of the target artists and the style images.
         batch_size: images per call.
@@ -99,8 +100,8 @@ def evaluate_reference_transfers(
     batch_size = check_count("batch_size", batch_size, 1)
     source = torch.tensor([portraits.artist(i) for i in range(num_items)])
     target = target_artists(source, portraits.num_artists, seed)
-    references = style_references(portraits, target, seed)
-    oracle_device = module_device(oracle) if isinstance(oracle, torch.nn.Module) else torch.device("cpu")
+    references = style_references(portraits, target, seed + 1)  # a stream of its own, not the targets'
+    oracle_device = module_device(oracle)
     names = [*transfers, "ground truth"]
     totals = {name: dict.fromkeys(("l1", "ssim", "target", "source"), 0.0) for name in names}
     for start in range(0, num_items, batch_size):
@@ -132,10 +133,12 @@ def evaluate_reference_transfers(
 
 
 def _untrained_copy(model: ReferenceTransferModule, seed: int) -> ReferenceTransferModule:
-    """The same architecture and settings, freshly initialised from ``seed``."""
+    """The same architecture and settings, freshly initialised from ``seed`` (a pretrained
+    style backbone too)."""
+    settings = {**model.hparams, **({"style_weights": None} if "style_weights" in model.hparams else {})}
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        return type(model)(**model.hparams).to(module_device(model)).eval()
+        return type(model)(**settings).to(module_device(model)).eval()
 
 
 def nst_report(
@@ -199,7 +202,7 @@ def nst_report(
         out.mkdir(parents=True, exist_ok=True)
         k = min(GRID_IMAGES, images)
         contents = torch.stack([portraits[i]["x"] for i in range(k)])
-        references = style_references(portraits, torch.arange(k) % num_artists, seed)
+        references = style_references(portraits, torch.arange(k) % num_artists, seed + 1)
         styles = torch.stack([portraits[int(j)]["x"] for j in references])
         grid = model.transfer_grid(contents.to(device), styles.to(device)).cpu()
         truth = grid.clone()

@@ -120,7 +120,10 @@ def _load_local_weights(net: nn.Module, path: str, drop: str) -> None:
             f"style backbone weights {path!r} do not fit {type(net).__name__}: missing {missing[:3]}, "
             f"unexpected {unexpected[:3]}; {fix}"
         )
-    net.load_state_dict(given, strict=False)
+    try:
+        net.load_state_dict(given, strict=False)
+    except RuntimeError as error:  # same names, other shapes (another variant of the network)
+        raise ValueError(f"style backbone weights {path!r} do not fit {type(net).__name__}: {error}; {fix}") from None
 
 
 class StyleEncoder(nn.Module):
@@ -150,12 +153,16 @@ class StyleEncoder(nn.Module):
         self.image_size = image_size
         if backbone == "conv":
             if weights is not None:
-                raise ValueError("style weights are for a torchvision backbone; backbone='conv' trains from scratch")
+                raise ValueError(
+                    "style_weights are for a torchvision backbone; style_backbone='conv' trains from scratch"
+                )
             self.backbone: _ConvBackbone | _TorchvisionBackbone = _ConvBackbone(image_size, tuple(widths), 3)
         elif backbone in BACKBONES:
             self.backbone = _TorchvisionBackbone(backbone, weights)
         else:
-            raise ValueError(f"style backbone={backbone!r} is not 'conv' or one of {list(BACKBONES)}")
+            raise ValueError(f"style_backbone={backbone!r} is not allowed; choose 'conv' or one of {list(BACKBONES)}")
+        if freeze_backbone and backbone == "conv":
+            raise ValueError("freeze_style_backbone freezes a pretrained backbone; style_backbone='conv' has none")
         self.backbone.requires_grad_(not freeze_backbone)
         self.frozen = freeze_backbone
         self.head = nn.Linear(self.backbone.features, dim)

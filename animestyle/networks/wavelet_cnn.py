@@ -44,7 +44,10 @@ class WaveletStyleEncoder(nn.Module):
     ):
         super().__init__()
         if levels < 1 or image_size % 2**levels:
-            raise ValueError(f"image_size={image_size} must be a multiple of 2**levels = {2**levels}")
+            raise ValueError(
+                f"image_size={image_size} must be a multiple of 2**levels = {2**levels}; "
+                "lower the style discriminator's levels (style_levels) or change the image size"
+            )
         self.image_size, self.channels = image_size, channels
         widths = [min(max_width, width * 2**k) for k in range(levels)]
         self.downsample = nn.ModuleList()  # features of level k-1 to the size of level k

@@ -3,7 +3,7 @@ both approaches (``DualDiscriminatorNST``, ``EncoderDiscriminatorNST``).
 
     python examples/benchmarks/nst_throughput.py                       # 64 and 128 px, batch 16
     python examples/benchmarks/nst_throughput.py --sizes 128 --seconds 60
-    python examples/benchmarks/nst_throughput.py --sizes 32 --batch 2 --iterations 1 --warmup 0 --json r.json
+    python examples/benchmarks/nst_throughput.py --sizes 64 --batch 2 --iterations 1 --warmup 0 --json r.json
 
 Each configuration runs in its own process (so that peak memory is its own) through a real
 Lightning ``Trainer`` on the synthetic portraits (8 artists, style pairs), with the

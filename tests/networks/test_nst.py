@@ -96,7 +96,9 @@ def test_style_encoder_weights_errors_name_the_file(tmp_path: Path) -> None:
     torch.save(torchvision.models.resnet18(weights=None).state_dict(), tmp_path / "resnet18.pth")
     with pytest.raises(ValueError, match="do not fit DenseNet"):
         StyleEncoder(64, "densenet121", weights=str(tmp_path / "resnet18.pth"))
-    with pytest.raises(ValueError, match="not 'conv' or one of"):
+    with pytest.raises(ValueError, match="choose 'conv' or one of"):
         StyleEncoder(64, "vgg16")
     with pytest.raises(ValueError, match="trains from scratch"):
         StyleEncoder(64, "conv", weights=str(tmp_path / "resnet18.pth"))
+    with pytest.raises(ValueError, match="style_backbone='conv' has none"):
+        StyleEncoder(64, "conv", freeze_backbone=True)

@@ -56,10 +56,17 @@ class ReferenceTransferModule(AdversarialModule):
 
     def setup(self, stage: str) -> None:
         datamodule = getattr(self.trainer, "datamodule", None)
-        if datamodule is not None and not getattr(datamodule, "style_pairs", False):
+        if datamodule is None:
+            return
+        if not getattr(datamodule, "style_pairs", False):
             raise ValueError(f"{type(self).__name__} trains on style references; set data.style_pairs: true")
-        if datamodule is not None:
-            refuse_lab_data(self)
+        portraits = getattr(datamodule, "portraits", None)
+        if portraits is not None and portraits.label_by != "artist":
+            raise ValueError(
+                f"style references are paired by artist, but the synthetic data is labelled by "
+                f"{portraits.label_by!r}; set data.synthetic.label_by: artist"
+            )
+        refuse_lab_data(self)
 
     # -- transfer ------------------------------------------------------------------------
 
@@ -120,9 +127,10 @@ class ReferenceTransferModule(AdversarialModule):
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         """``val/content_l1``: mean |transfer - content|; ``val/style_distance``: the style
         discriminator's distance from each transfer to the second image by the reference's
-        artist, beside ``val/style_distance_content``, the same for the content image."""
+        artist, beside ``val/style_distance_content``, the same for the content image. The
+        transfers are :meth:`transfer`'s (the moving averages, when kept)."""
         content, style, positive = batch["x"], batch["style_x"], batch["style_pos_x"]
-        fake = self.generate(content, style)
+        fake = self.transfer(content, style)
         self.log("val/content_l1", (fake.float() - content.float()).abs().mean(), prog_bar=True)
         self.log("val/style_distance", self.style_distance(fake, positive).mean(), prog_bar=True)
         self.log("val/style_distance_content", self.style_distance(content, positive).mean())

@@ -7,7 +7,7 @@ image, ``s`` a style reference and ``s'`` another image by the reference's artis
 data module's ``style_pairs``)::
 
     y = G(c, s)                                  U-Net on cat(c, s)
-    D_c:  BCE(D_c(c, c), 1) + BCE(D_c(c, y), 0)  PatchGAN on cat(content, image)
+    D_c:  [BCE(D_c(c, c), 1) + BCE(D_c(c, y), 0)] / 2   PatchGAN on cat(content, image)
     D_s:  pairwise margin loss on squared distances of wavelet-CNN embeddings f:
           (s, s') same artist; (s, c) same iff their artists are; (s', y) different
     G:    0.6 |f(y) - f(s')|^2 + 0.4 BCE(D_c(c, y), 1) + 1.0 |y - c|_1
@@ -146,8 +146,8 @@ class DualDiscriminatorNST(ReferenceTransferModule):
             ]
         )
         n = len(content)
-        same = torch.cat([torch.ones(n), (batch["style_artist"] == batch["artist"]).float().cpu(), torch.zeros(n)])
-        same = same.to(distance.device)
+        ones = torch.ones(n, device=distance.device)
+        same = torch.cat([ones, (batch["style_artist"] == batch["artist"]).float(), 0 * ones])
         loss = pairwise_margin_loss(distance, same, self.hparams["margin"])
         accuracy = ((distance < self.hparams["margin"] / 2).float() == same).float().mean()
         return loss, {"ds": loss, "ds_pair_acc": accuracy}

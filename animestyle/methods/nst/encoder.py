@@ -46,7 +46,7 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
     discriminators (Deelaka, approach 2; the author's code's settings).
 
     Logged terms: ``dc`` (content encoder's pairwise loss), ``ds`` (style encoder's N-pair
-    loss), ``ds_acc`` (references whose nearest column is the second image by their artist),
+    loss), ``ds_acc`` (references whose nearest column is a second image by their artist),
     ``g_style``, ``g_content``, ``g_l1``; validation: see
     :meth:`~animestyle.methods.nst.common.ReferenceTransferModule.validation_step`.
 

@@ -34,8 +34,13 @@ def load_nst(checkpoint: str | Path) -> tuple[ReferenceTransferModule, dict[str,
     Raises:
         CheckpointError: naming the file, when it is missing, unreadable or of another method.
     """
-    record = read_checkpoint(checkpoint, "checkpoint", tuple(_METHODS), _FIX)["animestyle"]
-    model = _METHODS[record["method"]].load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True)
+    saved = read_checkpoint(checkpoint, "checkpoint", tuple(_METHODS), _FIX)
+    record = saved["animestyle"]
+    # the checkpoint holds the style backbone's weights: its source file need not exist here
+    overrides = {"style_weights": None} if "style_weights" in saved.get("hyper_parameters", {}) else {}
+    model = _METHODS[record["method"]].load_from_checkpoint(
+        checkpoint, map_location="cpu", weights_only=True, **overrides
+    )
     return model.eval(), record
 
 
