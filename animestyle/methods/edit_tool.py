@@ -12,7 +12,7 @@ from animestyle.callbacks.samples import save_grid
 from animestyle.methods.attribute_editor import AttributeEditor
 from animestyle.methods.base import read_checkpoint
 
-__all__ = ["edit", "load_image"]
+__all__ = ["distinct_stems", "edit", "load_image"]
 
 _FIX = "train one with animestyle fit --config <yaml> (model.class_path: animestyle.methods.AttributeEditor)"
 
@@ -35,6 +35,16 @@ def load_image(path: str | Path, size: int) -> torch.Tensor:
         image = image.convert("RGBa").resize((size, size), Image.Resampling.BOX).convert("RGBA")
     pixels = torch.from_numpy(np.asarray(image, dtype=np.float32).copy()).permute(2, 0, 1)
     return (pixels[:3] / 127.5 - 1) * (pixels[3:] / 255)
+
+
+def distinct_stems(paths: list[str], argument: str, output: str) -> list[str]:
+    """The file names (without suffix) of ``paths``; ValueError naming ``argument`` when two
+    share one, since their outputs (``output``, e.g. ``<stem>_edited.png``) would collide."""
+    stems = [Path(p).stem for p in paths]
+    repeated = sorted({s for s in stems if stems.count(s) > 1})
+    if repeated:
+        raise ValueError(f"{argument} {repeated} share a file name: their outputs {output} would collide")
+    return stems
 
 
 def _check_changes(changes: dict[str, float], known: list[str]) -> None:
@@ -79,10 +89,7 @@ def edit(
     _check_changes(changes, names)
     if not images:
         raise ValueError("images is empty: give face images to edit, e.g. --images '[a.png, b.png]'")
-    stems = [Path(p).stem for p in images]
-    repeated = sorted({s for s in stems if stems.count(s) > 1})
-    if repeated:
-        raise ValueError(f"images {repeated} share a file name: their outputs <stem>_edited.png would collide")
+    stems = distinct_stems(images, "images", "<stem>_edited.png")
     x = torch.stack([load_image(p, record["image_size"]) for p in images])  # every file read before any work
     editor = AttributeEditor.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True).eval()
     source = (editor.predict_attributes(x) > 0.5).to(x.dtype)

@@ -10,7 +10,7 @@ import torch
 
 from animestyle.callbacks.samples import save_grid
 from animestyle.methods.base import read_checkpoint
-from animestyle.methods.edit_tool import load_image
+from animestyle.methods.edit_tool import distinct_stems, load_image
 from animestyle.methods.nst.common import ReferenceTransferModule
 from animestyle.methods.nst.dual import DualDiscriminatorNST
 from animestyle.methods.nst.encoder import EncoderDiscriminatorNST
@@ -69,13 +69,10 @@ def transfer(
     Returns:
         the PNGs written.
     """
-    model, record = load_nst(checkpoint)
     if not content:
         raise ValueError("content is empty: give content images, e.g. --content '[a.png, b.png]'")
-    stems = [Path(p).stem for p in content]
-    repeated = sorted({s for s in stems if stems.count(s) > 1})
-    if repeated:
-        raise ValueError(f"content images {repeated} share a file name: their outputs would collide")
+    stems = distinct_stems(content, "content images", f"<stem>_{Path(style).stem}.png")
+    model, record = load_nst(checkpoint)
     size = record["image_size"]
     x = torch.stack([load_image(p, size) for p in content])
     reference = load_image(style, size)[None]
