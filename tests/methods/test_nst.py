@@ -167,11 +167,10 @@ def test_a_checkpoint_loads_for_transfer_from_python_and_the_tool(name: str, tmp
         transfer(str(tmp_path / "nst.ckpt"), content=[str(tmp_path / "nothing.png")], style=str(tmp_path / "face2.png"))
     (tmp_path / "other").mkdir()
     portraits.image(1).save(tmp_path / "other" / "face0.png")
+    clashing = [str(tmp_path / "face0.png"), str(tmp_path / "other" / "face0.png")]
+    clash = str(tmp_path / "clash")
     with pytest.raises(ValueError, match=r"content images \['face0'\] share a file name"):
-        transfer(
-            str(tmp_path / "missing.ckpt"), content=[str(tmp_path / "face0.png"), str(tmp_path / "other" / "face0.png")],
-            style=str(tmp_path / "face2.png"), output=str(tmp_path / "clash"),
-        )  # fmt: skip
+        transfer(str(tmp_path / "missing.ckpt"), content=clashing, style=str(tmp_path / "face2.png"), output=clash)
     assert not (tmp_path / "clash").exists()
     with pytest.raises(CheckpointError, match="does not exist"):
         load_nst(tmp_path / "missing.ckpt")
