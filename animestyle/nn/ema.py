@@ -30,10 +30,12 @@ class EMA(nn.Module):
         self.network = copy.deepcopy(network).requires_grad_(False).eval()
 
     @torch.no_grad()
-    def update(self, network: nn.Module) -> None:
-        """Move the average toward ``network``'s current weights; buffers are copied."""
+    def update(self, network: nn.Module, decay: float | None = None) -> None:
+        """Move the average toward ``network``'s current weights (by ``1 - decay``; None:
+        the constructor's decay); buffers are copied."""
+        keep = self.decay if decay is None else decay
         for average, current in zip(self.network.parameters(), network.parameters(), strict=True):
-            average.lerp_(current.detach(), 1 - self.decay)
+            average.lerp_(current.detach(), 1 - keep)
         for kept, buffer in zip(self.network.buffers(), network.buffers(), strict=True):
             kept.copy_(buffer)
 

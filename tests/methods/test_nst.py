@@ -121,9 +121,24 @@ def test_transfer_draws_with_the_moving_averages_of_the_inference_networks(name:
     torch.testing.assert_close(model.transfer(content, content), want)
     with model.evaluating(*model.networks().values()):
         live = model.generate(content, content).clamp(-1, 1)
-    assert not torch.allclose(live, want)  # 2 updates at decay 0.999: the average barely moved
+    assert not torch.allclose(live, want)  # the average lags the live networks
     model.averages = None  # ema_decay=None: the live networks draw
     torch.testing.assert_close(model.transfer(content, content), live)
+
+
+def test_the_moving_averages_warm_up() -> None:
+    """Iteration n updates the averages with decay min(ema_decay, (1 + n) / (10 + n)): the
+    first keeps a tenth of the initial weights, not 0.999 of them."""
+    torch.manual_seed(0)
+    model = _encoder()
+    initial = {k: v.clone() for k, v in model.decoder.state_dict().items()}
+    with torch.no_grad():
+        for p in model.decoder.parameters():
+            p.add_(1.0)
+    model.update_averages()  # at iteration 0: decay 0.1
+    averaged = model.averages["decoder"].network.state_dict()  # type: ignore[index]
+    for name, p in model.decoder.named_parameters():
+        torch.testing.assert_close(averaged[name], 0.1 * initial[name] + 0.9 * p.detach())
 
 
 def test_settings_are_checked() -> None:

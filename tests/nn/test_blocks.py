@@ -270,6 +270,12 @@ def test_ema_update_moves_toward_the_network_by_one_minus_decay() -> None:
     for average, before, current in zip(ema.network.parameters(), old, net.parameters(), strict=True):
         torch.testing.assert_close(average, before + 0.1 * (current - before))
     torch.testing.assert_close(ema.network.state_dict()["1.running_mean"], torch.full((4,), 7.0))
+    # a decay for this update alone (a warm-up)
+    old = [p.detach().clone() for p in ema.network.parameters()]
+    ema.update(net, decay=0.5)
+    for average, before, current in zip(ema.network.parameters(), old, net.parameters(), strict=True):
+        torch.testing.assert_close(average, before + 0.5 * (current - before))
+    assert ema.decay == 0.9
 
 
 def test_ema_reset_copies_the_network() -> None:

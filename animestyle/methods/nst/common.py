@@ -46,10 +46,18 @@ class ReferenceTransferModule(AdversarialModule):
         )
 
     def finish_iteration(self) -> None:
-        if self.averages is not None:
-            for name, average in self.averages.items():
-                cast(EMA, average).update(getattr(self, name))
+        self.update_averages()
         super().finish_iteration()
+
+    def update_averages(self) -> None:
+        """Update the averages with a warm-up: decay ``min(ema_decay, (1 + n) / (10 + n))`` at
+        iteration ``n`` (as TensorFlow's moving averages), so that a short run's average is
+        not mostly the random initial weights (0.999 ** 1000 = 0.37 of them after 1,000)."""
+        if self.averages is not None:
+            n = int(self.iteration)
+            for name, average in self.averages.items():
+                ema = cast(EMA, average)
+                ema.update(getattr(self, name), min(ema.decay, (1 + n) / (10 + n)))
 
     def record(self) -> dict[str, Any]:
         return {"image_size": self.image_size, "num_artists": self.num_artists}
