@@ -209,3 +209,12 @@ def test_danbooru_subset_example(tmp_path: Path) -> None:
     assert "1 unreadable lines skipped" in result.stdout
     kept = [json.loads(line)["id"] for line in (tmp_path / "subset.jsonl").read_text().splitlines()]
     assert kept == [0, 1, 2, 3, 4, 5]
+
+
+def test_transfer_with_a_missing_checkpoint_is_one_line_with_the_fix(tmp_path: Path) -> None:
+    result = run("transfer", "missing.ckpt", "--content", "[a.png]", "--style", "s.png", cwd=tmp_path, ok=False)
+    assert result.returncode != 0
+    assert "animestyle transfer: error: checkpoint='missing.ckpt' does not exist" in result.stderr
+    assert "examples/nst/synthetic64/dual.yaml" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "--oracle" in run("nst-report", "--help", cwd=tmp_path).stdout
