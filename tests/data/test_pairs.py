@@ -2,6 +2,7 @@
 
 from collections import Counter
 
+import pytest
 import torch
 
 from animestyle.data import AnimeFacesDataModule, SyntheticSource
@@ -62,3 +63,24 @@ def test_datamodule_adds_style_references_as_floats_on_the_device() -> None:
         item = data.val_set[i]
         assert int(item["style_artist"]) == artist
         assert torch.equal(item["style_x"], data.val_set.dataset[style]["x"])
+
+
+def test_ddp_ranks_draw_their_own_references(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every DDP rank is seeded alike; the rank is mixed into the workers' and the pairs' seeds."""
+    from lightning.fabric.utilities.rank_zero import rank_zero_only
+
+    from animestyle.data.augment import reseed_worker
+
+    labels = [i % 4 for i in range(64)]
+
+    def drawn(rank: int, workers: int) -> list[int]:
+        monkeypatch.setattr(rank_zero_only, "rank", rank, raising=False)
+        torch.manual_seed(0)
+        loader = torch.utils.data.DataLoader(
+            StylePairs(_Labelled(labels), labels), batch_size=64, num_workers=workers, worker_init_fn=reseed_worker
+        )
+        return next(iter(loader))["style_x"].tolist()
+
+    for workers in (0, 1):
+        assert drawn(0, workers) == drawn(0, workers)  # reproducible
+        assert drawn(0, workers) != drawn(1, workers)
