@@ -141,11 +141,30 @@ def test_the_moving_averages_warm_up() -> None:
         torch.testing.assert_close(averaged[name], 0.1 * initial[name] + 0.9 * p.detach())
 
 
+@pytest.mark.parametrize("name", MAKERS)
+def test_while_pretraining_the_generator_learns_only_to_give_the_content_back(name: str) -> None:
+    torch.manual_seed(0)
+    model = MAKERS[name]()
+    model.hparams["pretrain_iterations"] = 2
+    data = _data()
+    batch = data.on_after_batch_transfer(next(iter(data.train_dataloader())), 0)
+    fake = model.generate(batch["x"], batch["style_x"])
+    loss, parts = model.generator_loss(batch, fake)
+    torch.testing.assert_close(loss, parts["g_l1"])  # lambda_l1 = 1; the judged terms are off
+    model.iteration.fill_(2)
+    loss, parts = model.generator_loss(batch, fake)
+    hp = model.hparams
+    judged = hp["lambda_style"] * parts["g_style"] + hp["lambda_content"] * parts["g_content"]
+    torch.testing.assert_close(loss, judged + parts["g_l1"])
+
+
 def test_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="channels='rgba'"):
         DualDiscriminatorNST(3, SIZE, channels="rgba")
     with pytest.raises(ValueError, match="multiple of 2\\*\\*6"):
         DualDiscriminatorNST(3, 48)
+    with pytest.raises(ValueError, match="pretrain_iterations"):
+        EncoderDiscriminatorNST(3, SIZE, pretrain_iterations=-1)
 
 
 def test_approach_2_is_much_smaller_than_approach_1_at_the_authors_settings() -> None:

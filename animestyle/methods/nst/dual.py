@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from lightning.pytorch.cli import OptimizerCallable
 from torch import nn
 
+from animestyle.checks import check_count
 from animestyle.losses import pairwise_margin_loss
 from animestyle.methods.nst.common import ReferenceTransferModule
 from animestyle.networks import PatchDiscriminator, UNetGenerator, WaveletStyleEncoder
@@ -66,6 +67,10 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         lambda_style: weight of the style term in G's loss (0.6).
         lambda_content: weight of the content adversarial term (0.4).
         lambda_l1: weight of |G(c, s) - c|_1 (1).
+        pretrain_iterations: iterations at the start in which the discriminators train
+            as usual but the generator only learns to give the content image back (its L1
+            term alone), so that its style and content terms start from trained judges (the
+            author trained the descriptors first, in scripts of their own); 0: none.
         ema_decay: decay of the EMA copy of the generator that :meth:`transfer` and the
             pictures use (GADN's 0.999); None: the generator itself.
         lr: Adam learning rate of every network (pix2pix: 2e-4).
@@ -91,6 +96,7 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         lambda_style: float = 0.6,
         lambda_content: float = 0.4,
         lambda_l1: float = 1.0,
+        pretrain_iterations: int = 0,
         ema_decay: float | None = 0.999,
         lr: float = 2e-4,
         betas: tuple[float, float] = (0.5, 0.999),
@@ -98,6 +104,7 @@ class DualDiscriminatorNST(ReferenceTransferModule):
     ):
         super().__init__(num_artists, image_size, channels)
         self.save_hyperparameters(ignore=["optimizer"])
+        check_count("pretrain_iterations", pretrain_iterations, 0)
         self.generator = UNetGenerator(image_size, tuple(widths), dropout=dropout)
         self.content_discriminator = PatchDiscriminator(image_size, 6, patches, patch_width)
         self.style_discriminator = WaveletStyleEncoder(image_size, 3, style_levels, style_width, dim=style_dim)
@@ -163,7 +170,8 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         logits = self.content_discriminator(torch.cat([content, fake], 1)).float()
         adversarial = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
         l1 = (fake.float() - content.float()).abs().mean()
-        loss = hp["lambda_style"] * style + hp["lambda_content"] * adversarial + hp["lambda_l1"] * l1
+        judged = float(int(self.iteration) >= hp["pretrain_iterations"])  # 0 while pretraining
+        loss = judged * (hp["lambda_style"] * style + hp["lambda_content"] * adversarial) + hp["lambda_l1"] * l1
         return loss, {"g_style": style, "g_content": adversarial, "g_l1": l1}
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from lightning.pytorch.cli import OptimizerCallable
 from torch import nn
 
+from animestyle.checks import check_count
 from animestyle.losses import n_pair_loss, pairwise_margin_loss
 from animestyle.methods.nst.common import ReferenceTransferModule
 from animestyle.networks import ContentEncoder, SkipDecoder, StyleEncoder
@@ -67,6 +68,10 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
         lambda_style: weight of the style term in the decoder's loss (0.5).
         lambda_content: weight of the content term (0.5).
         lambda_l1: weight of |y - c|_1 (1).
+        pretrain_iterations: iterations at the start in which the encoders train
+            as usual but the generator only learns to give the content image back (its L1
+            term alone), so that its style and content terms start from trained judges (the
+            author trained the descriptors first, in scripts of their own); 0: none.
         ema_decay: decay of the EMA copies of the three networks that :meth:`transfer` and
             the pictures use (GADN's 0.999); None: the networks themselves.
         lr: Adam learning rate of every network (2e-4).
@@ -91,6 +96,7 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
         lambda_style: float = 0.5,
         lambda_content: float = 0.5,
         lambda_l1: float = 1.0,
+        pretrain_iterations: int = 0,
         ema_decay: float | None = 0.999,
         lr: float = 2e-4,
         betas: tuple[float, float] = (0.5, 0.999),
@@ -98,6 +104,7 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
     ):
         super().__init__(num_artists, image_size, channels)
         self.save_hyperparameters(ignore=["optimizer"])
+        check_count("pretrain_iterations", pretrain_iterations, 0)
         widths = tuple(widths)
         self.content_encoder = ContentEncoder(image_size, widths)
         self.style_encoder = StyleEncoder(
@@ -162,7 +169,8 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
         content_term = _cosine_distance(e_fake_content, e_content).mean()
         style_term = n_pair_loss(self.style_encoder(fake), e_positive, hp["temperature"], labels=batch["style_artist"])
         l1 = (fake.float() - content.float()).abs().mean()
-        loss = hp["lambda_style"] * style_term + hp["lambda_content"] * content_term + hp["lambda_l1"] * l1
+        judged = float(int(self.iteration) >= hp["pretrain_iterations"])  # 0 while pretraining
+        loss = judged * (hp["lambda_style"] * style_term + hp["lambda_content"] * content_term) + hp["lambda_l1"] * l1
         return loss, {"g_style": style_term, "g_content": content_term, "g_l1": l1}
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
