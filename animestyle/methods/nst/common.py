@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 import torch
+from lightning.pytorch.cli import OptimizerCallable
 from torch import nn
 
 from animestyle.methods.attribute_editor import refuse_lab_data
@@ -28,6 +29,8 @@ class ReferenceTransferModule(AdversarialModule):
     """
 
     inference_networks: tuple[str, ...] = ()  # attribute names of what transfer() runs
+    optimized_networks: tuple[str, ...] = ()  # one optimizer each, in this order
+    optimizer: OptimizerCallable | None  # set by the subclass from its argument
     averages: nn.ModuleDict | None  # name -> EMA, set by keep_averages
 
     def __init__(self, num_artists: int | None, image_size: int, channels: str):
@@ -60,7 +63,27 @@ class ReferenceTransferModule(AdversarialModule):
                 ema.update(getattr(self, name), min(ema.decay, (1 + n) / (10 + n)))
 
     def record(self) -> dict[str, Any]:
-        return {"image_size": self.image_size, "num_artists": self.num_artists}
+        return {"image_size": self.image_size, "num_artists": self.num_artists, "widths": list(self.hparams["widths"])}
+
+    def configure_optimizers(self):  # type: ignore[no-untyped-def]
+        """One optimizer per network in ``optimized_networks``, over its trainable parameters:
+        ``optimizer`` when given, else Adam with ``lr`` and ``betas``."""
+        hp = self.hparams
+        make = self.optimizer or (lambda params: torch.optim.Adam(params, hp["lr"], hp["betas"]))
+        return [
+            make([p for p in getattr(self, name).parameters() if p.requires_grad]) for name in self.optimized_networks
+        ]
+
+    def combine_generator_terms(
+        self, style: torch.Tensor, content_term: torch.Tensor, fake: torch.Tensor, content: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The generator's loss ``lambda_style * style + lambda_content * content_term`` (left
+        out while pretraining) ``+ lambda_l1 * |fake - content|_1``, and its logged terms."""
+        hp = self.hparams
+        l1 = (fake.float() - content.float()).abs().mean()
+        judged = float(int(self.iteration) >= hp["pretrain_iterations"])  # 0 while pretraining
+        loss = judged * (hp["lambda_style"] * style + hp["lambda_content"] * content_term) + hp["lambda_l1"] * l1
+        return loss, {"g_style": style, "g_content": content_term, "g_l1": l1}
 
     def setup(self, stage: str) -> None:
         datamodule = getattr(self.trainer, "datamodule", None)

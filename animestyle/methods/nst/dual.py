@@ -23,7 +23,6 @@ reference picture). The L1 term is to the content image (the author's ``cntLoss`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -79,6 +78,7 @@ class DualDiscriminatorNST(ReferenceTransferModule):
     """
 
     inference_networks = ("generator",)
+    optimized_networks = ("generator", "content_discriminator", "style_discriminator")
 
     def __init__(
         self,
@@ -110,9 +110,6 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         self.style_discriminator = WaveletStyleEncoder(image_size, 3, style_levels, style_width, dim=style_dim)
         self.optimizer = optimizer
         self.keep_averages(ema_decay)
-
-    def record(self) -> dict[str, Any]:
-        return {**super().record(), "widths": list(self.hparams["widths"])}
 
     def generate_with(
         self, networks: Mapping[str, nn.Module], content: torch.Tensor, style: torch.Tensor
@@ -162,17 +159,13 @@ class DualDiscriminatorNST(ReferenceTransferModule):
     def generator_loss(
         self, batch: dict[str, torch.Tensor], fake: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        hp = self.hparams
         content = batch["x"]
         with torch.no_grad():
             target = self.style_discriminator(batch["style_pos_x"])
         style = _squared_distance(self.style_discriminator(fake), target).mean()
         logits = self.content_discriminator(torch.cat([content, fake], 1)).float()
         adversarial = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
-        l1 = (fake.float() - content.float()).abs().mean()
-        judged = float(int(self.iteration) >= hp["pretrain_iterations"])  # 0 while pretraining
-        loss = judged * (hp["lambda_style"] * style + hp["lambda_content"] * adversarial) + hp["lambda_l1"] * l1
-        return loss, {"g_style": style, "g_content": adversarial, "g_l1": l1}
+        return self.combine_generator_terms(style, adversarial, fake, content)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         opt_g, opt_content, opt_style = self.optimizer_list()
@@ -188,10 +181,3 @@ class DualDiscriminatorNST(ReferenceTransferModule):
             self.update(opt_g, loss, g_parts)
         self.log_parts({**parts, **style_parts, **g_parts}, prog_bar=("ds_pair_acc", "g_l1"))
         self.finish_iteration()
-
-    def configure_optimizers(self):  # type: ignore[no-untyped-def]
-        hp = self.hparams
-        networks = (self.generator, self.content_discriminator, self.style_discriminator)
-        if self.optimizer:
-            return [self.optimizer(net.parameters()) for net in networks]
-        return [torch.optim.Adam(net.parameters(), hp["lr"], hp["betas"]) for net in networks]

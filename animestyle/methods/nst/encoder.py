@@ -23,7 +23,6 @@ learns to fool both. The defaults follow the author's code (``reference-code.md`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -80,6 +79,7 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
     """
 
     inference_networks = ("content_encoder", "style_encoder", "decoder")
+    optimized_networks = ("decoder", "content_encoder", "style_encoder")
 
     def __init__(
         self,
@@ -113,9 +113,6 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
         self.decoder = SkipDecoder(widths, style_dim)
         self.optimizer = optimizer
         self.keep_averages(ema_decay)
-
-    def record(self) -> dict[str, Any]:
-        return {**super().record(), "widths": list(self.hparams["widths"])}
 
     def generate_with(
         self, networks: Mapping[str, nn.Module], content: torch.Tensor, style: torch.Tensor
@@ -168,10 +165,7 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
         e_fake_content, _ = self.content_encoder(fake)
         content_term = _cosine_distance(e_fake_content, e_content).mean()
         style_term = n_pair_loss(self.style_encoder(fake), e_positive, hp["temperature"], labels=batch["style_artist"])
-        l1 = (fake.float() - content.float()).abs().mean()
-        judged = float(int(self.iteration) >= hp["pretrain_iterations"])  # 0 while pretraining
-        loss = judged * (hp["lambda_style"] * style_term + hp["lambda_content"] * content_term) + hp["lambda_l1"] * l1
-        return loss, {"g_style": style_term, "g_content": content_term, "g_l1": l1}
+        return self.combine_generator_terms(style_term, content_term, fake, content)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         opt_decoder, opt_content, opt_style = self.optimizer_list()
@@ -189,9 +183,3 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
             self.update(opt_decoder, loss, g_parts)
         self.log_parts({**parts, **style_parts, **g_parts}, prog_bar=("ds_acc", "g_l1"))
         self.finish_iteration()
-
-    def configure_optimizers(self):  # type: ignore[no-untyped-def]
-        hp = self.hparams
-        networks = (self.decoder, self.content_encoder, self.style_encoder)
-        make = self.optimizer or (lambda params: torch.optim.Adam(params, hp["lr"], hp["betas"]))
-        return [make([p for p in net.parameters() if p.requires_grad]) for net in networks]
