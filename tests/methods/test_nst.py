@@ -15,12 +15,12 @@ from tests.helpers import cpu_trainer
 SIZE = 32
 
 
-def _dual() -> DualDiscriminatorNST:
-    return DualDiscriminatorNST(3, SIZE, widths=(8, 16, 16), patch_width=8, style_width=8, style_dim=4)
+def _dual(**settings: Any) -> DualDiscriminatorNST:
+    return DualDiscriminatorNST(3, SIZE, widths=(8, 16, 16), patch_width=8, style_width=8, style_dim=4, **settings)
 
 
-def _encoder() -> EncoderDiscriminatorNST:
-    return EncoderDiscriminatorNST(3, SIZE, widths=(8, 16, 16, 32), style_dim=4)
+def _encoder(**settings: Any) -> EncoderDiscriminatorNST:
+    return EncoderDiscriminatorNST(3, SIZE, widths=(8, 16, 16, 32), style_dim=4, **settings)
 
 
 MAKERS = {"dual": _dual, "encoder": _encoder}
@@ -56,13 +56,16 @@ def test_an_iteration_updates_all_three_networks_and_logs_every_term(name: str, 
     assert {"val/content_l1", "val/style_distance", "val/style_distance_content"} <= logged
 
 
+@pytest.mark.parametrize("settings", [{}, {"lambda_reconstruction": 1.0, "output": "colour"}])
 @pytest.mark.parametrize("name", MAKERS)
-def test_each_update_gives_gradients_to_its_own_network_only(name: str, tmp_path: Path) -> None:
+def test_each_update_gives_gradients_to_its_own_network_only(
+    name: str, settings: dict[str, Any], tmp_path: Path
+) -> None:
     """Every optimizer step leaves the gradients of every other network as they were: the
     generator's loss reaches no discriminator, a discriminator's loss no generator (for
     approach 2: the decoder's loss does not reach the encoders it reads)."""
     torch.manual_seed(0)
-    model = MAKERS[name]()
+    model = MAKERS[name](**settings)
     original = model.update
     steps = []
 
@@ -80,6 +83,27 @@ def test_each_update_gives_gradients_to_its_own_network_only(name: str, tmp_path
     model.update = update  # type: ignore[method-assign]
     cpu_trainer(tmp_path, max_steps=6, limit_val_batches=0).fit(model, _data())
     assert len(steps) == 6  # 2 iterations of 3 updates, each checked
+    assert ("g_rec" in steps[2]) == ("lambda_reconstruction" in settings)
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_the_reconstruction_term_redraws_the_second_image_in_its_own_artists_style(name: str) -> None:
+    torch.manual_seed(0)
+    model = MAKERS[name](lambda_reconstruction=2.0, output="residual")
+    data = _data()
+    batch = data.on_after_batch_transfer(next(iter(data.train_dataloader())), 0)
+    fake = model.generate(batch["x"], batch["style_x"])
+    loss, parts = model.generator_loss(batch, fake)
+    assert float(parts["g_rec"]) == 0  # a residual generator starts from the content: s' comes back exactly
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(0.05)
+    fake = model.generate(batch["x"], batch["style_x"])
+    loss, parts = model.generator_loss(batch, fake)
+    hp = model.hparams
+    rest = hp["lambda_style"] * parts["g_style"] + hp["lambda_content"] * parts["g_content"] + parts["g_l1"]
+    assert float(parts["g_rec"]) > 0
+    torch.testing.assert_close(loss, rest + 2.0 * parts["g_rec"])
 
 
 @pytest.mark.parametrize("name", MAKERS)
@@ -158,6 +182,38 @@ def test_while_pretraining_the_generator_learns_only_to_give_the_content_back(na
     torch.testing.assert_close(loss, judged + parts["g_l1"])
 
 
+@pytest.mark.parametrize("output", ["residual", "colour", "warp"])
+@pytest.mark.parametrize("name", MAKERS)
+def test_a_generator_drawing_changes_starts_from_the_content_and_learns(name: str, output: str, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = MAKERS[name](output=output)
+    content = torch.rand(2, 3, SIZE, SIZE) * 2 - 1
+    style = torch.rand(2, 3, SIZE, SIZE) * 2 - 1
+    torch.testing.assert_close(model.transfer(content, style), content)  # no change before training
+    cpu_trainer(tmp_path, max_steps=6, val_check_interval=2).fit(model, _data())
+    change = (model.generate(content, style) - content).abs()
+    assert change.mean() > 0  # the change is learned
+    assert model.generate(content * 0 + 1, style).max() <= 1  # clamped to the image range
+
+
+def test_colour_and_warp_outputs_regrade_and_move_the_content() -> None:
+    content = torch.rand(2, 3, SIZE, SIZE) - 0.5
+    colour = _encoder(output="colour")
+    output = torch.zeros(2, 12, SIZE, SIZE)
+    output[:, 9:] = 0.1  # offset b
+    torch.testing.assert_close(colour.finish_transfer(content, output), content + 0.1)
+    output[:, 9:], output[:, 0] = 0, 1  # A = identity + 1 in the red-from-red entry
+    expected = content.clone()
+    expected[:, 0] *= 2
+    torch.testing.assert_close(colour.finish_transfer(content, output), expected)
+    warp = _encoder(output="warp")
+    output = torch.zeros(2, 14, SIZE, SIZE)
+    output[:, 12] = 2 / (SIZE - 1) / 0.15  # one pixel to the right, in the largest displacement's units
+    moved = warp.finish_transfer(content, output)
+    torch.testing.assert_close(moved[..., :-1], content[..., 1:])
+    torch.testing.assert_close(moved[..., -1], content[..., -1])  # the edge repeats
+
+
 def test_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="channels='rgba'"):
         DualDiscriminatorNST(3, SIZE, channels="rgba")
@@ -165,6 +221,10 @@ def test_settings_are_checked() -> None:
         DualDiscriminatorNST(3, 48)
     with pytest.raises(ValueError, match="pretrain_iterations"):
         EncoderDiscriminatorNST(3, SIZE, pretrain_iterations=-1)
+    with pytest.raises(ValueError, match=r"lambda_reconstruction=-1.0 must be >= 0"):
+        DualDiscriminatorNST(3, SIZE, lambda_reconstruction=-1.0)
+    with pytest.raises(ValueError, match="output='delta' is not allowed"):
+        EncoderDiscriminatorNST(3, SIZE, output="delta")
 
 
 def test_approach_2_is_much_smaller_than_approach_1_at_the_authors_settings() -> None:

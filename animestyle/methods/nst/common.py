@@ -7,14 +7,32 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 import torch
+import torch.nn.functional as F
 from lightning.pytorch.cli import OptimizerCallable
 from torch import nn
 
+from animestyle.checks import check_count
 from animestyle.methods.attribute_editor import refuse_lab_data
 from animestyle.methods.base import AdversarialModule
 from animestyle.nn import EMA
 
-__all__ = ["ReferenceTransferModule"]
+__all__ = ["OUTPUTS", "ReferenceTransferModule"]
+
+# what a generator may draw (``output``) -> its channels; see ReferenceTransferModule.finish_transfer
+OUTPUTS = {"image": 3, "residual": 3, "colour": 12, "warp": 14}
+_MAX_DISPLACEMENT = 0.15  # of the "warp" output, in grid_sample's units (2 = the image's side)
+
+
+def _displace(images: torch.Tensor, displacement: torch.Tensor) -> torch.Tensor:
+    """``images`` (B, C, H, W) resampled at each pixel's position plus ``displacement``
+    (B, 2, H, W: x, y in units where the image spans [-1, 1]); bilinear, edges repeated.
+    A zero displacement gives the images back exactly."""
+    _, _, h, w = images.shape
+    ys, xs = torch.meshgrid(
+        torch.linspace(-1, 1, h, device=images.device), torch.linspace(-1, 1, w, device=images.device), indexing="ij"
+    )
+    grid = torch.stack([xs, ys], dim=-1)[None] + displacement.permute(0, 2, 3, 1).to(images.dtype)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
 class ReferenceTransferModule(AdversarialModule):
@@ -40,6 +58,14 @@ class ReferenceTransferModule(AdversarialModule):
         self.num_artists = num_artists or 1
         self.image_size = image_size
 
+    def check_settings(self) -> None:
+        """ValueError for the shared settings out of range (call after saving the hyperparameters)."""
+        check_count("pretrain_iterations", self.hparams["pretrain_iterations"], 0)
+        if self.hparams["output"] not in OUTPUTS:
+            raise ValueError(f"output={self.hparams['output']!r} is not allowed; choose one of {list(OUTPUTS)}")
+        if not self.hparams["lambda_reconstruction"] >= 0:
+            raise ValueError(f"lambda_reconstruction={self.hparams['lambda_reconstruction']!r} must be >= 0")
+
     def keep_averages(self, decay: float | None) -> None:
         """Keep an :class:`~animestyle.nn.EMA` copy of each inference network (None: none)."""
         self.averages = (
@@ -62,6 +88,47 @@ class ReferenceTransferModule(AdversarialModule):
                 ema = cast(EMA, average)
                 ema.update(getattr(self, name), min(ema.decay, (1 + n) / (10 + n)))
 
+    def output_channels(self) -> int:
+        """Channels the generator draws for the ``output`` hyperparameter (see :meth:`finish_transfer`)."""
+        return OUTPUTS[self.hparams["output"]]
+
+    def start_from_content(self, output_layer: nn.Module) -> None:
+        """Unless ``output`` is ``"image"``, zero ``output_layer`` (the generator's last
+        convolution) so that an untrained generator gives the content image back."""
+        if self.hparams["output"] != "image":
+            for parameter in output_layer.parameters():
+                nn.init.zeros_(parameter)
+
+    def finish_transfer(self, content: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        """The transfer (B, 3, S, S) from the generator's ``output`` (B, K, S, S) in [-1, 1]
+        and the content images, by the ``output`` hyperparameter:
+
+        - ``"image"`` (the paper's): the output is the transfer (K = 3);
+        - ``"residual"``: the output is the change, ``content + output`` (K = 3);
+        - ``"colour"``: a colour transform per pixel (K = 12: a 3x3 matrix ``A`` added to the
+          identity and an offset ``b``), averaged over blocks of 4x4 pixels and smoothly
+          upsampled: ``A @ content + b``. Lines and edges stay where the content has them
+          and flat areas stay flat, so the generator can regrade colours, shading and line
+          darkness but cannot draw noise;
+        - ``"warp"``: the same colour transform of the content image first resampled along
+          a smooth displacement field (K = 14: the colour transform's 12 and 2 for the
+          displacement, at most 15% of the image per axis, as smooth as the transform), so
+          that the generator can also move and resize what the content shows (eyes, jaw).
+
+        All but ``"image"`` are clamped to [-1, 1]."""
+        mode = self.hparams["output"]
+        if mode == "image":
+            return output
+        if mode == "residual":
+            return (content + output).clamp(-1, 1)
+        size = content.shape[-2:]
+        smooth = F.interpolate(F.avg_pool2d(output, 4), size=size, mode="bilinear", align_corners=False)
+        if mode == "warp":
+            content = _displace(content, _MAX_DISPLACEMENT * smooth[:, 12:14])
+        matrix = smooth[:, :9].unflatten(1, (3, 3)) + torch.eye(3, device=content.device)[..., None, None]
+        graded = torch.einsum("bijhw,bjhw->bihw", matrix.to(content.dtype), content) + smooth[:, 9:12]
+        return graded.clamp(-1, 1)
+
     def record(self) -> dict[str, Any]:
         return {"image_size": self.image_size, "num_artists": self.num_artists, "widths": list(self.hparams["widths"])}
 
@@ -75,15 +142,30 @@ class ReferenceTransferModule(AdversarialModule):
         ]
 
     def combine_generator_terms(
-        self, style: torch.Tensor, content_term: torch.Tensor, fake: torch.Tensor, content: torch.Tensor
+        self, style: torch.Tensor, content_term: torch.Tensor, fake: torch.Tensor, batch: dict[str, torch.Tensor]
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The generator's loss ``lambda_style * style + lambda_content * content_term`` (left
-        out while pretraining) ``+ lambda_l1 * |fake - content|_1``, and its logged terms."""
+        out while pretraining) ``+ lambda_l1 * |fake - content|_1 + lambda_reconstruction *
+        |G(s', s) - s'|_1``, and its logged terms. ``G(s', s)`` redraws the second image
+        ``s'`` in the style of the reference ``s`` by the same artist: the one transfer whose
+        true result is known (``s'`` itself), so the term penalises every change that does
+        not come from a difference in style."""
         hp = self.hparams
-        l1 = (fake.float() - content.float()).abs().mean()
+        l1 = (fake.float() - batch["x"].float()).abs().mean()
         judged = float(int(self.iteration) >= hp["pretrain_iterations"])  # 0 while pretraining
         loss = judged * (hp["lambda_style"] * style + hp["lambda_content"] * content_term) + hp["lambda_l1"] * l1
-        return loss, {"g_style": style, "g_content": content_term, "g_l1": l1}
+        parts = {"g_style": style, "g_content": content_term, "g_l1": l1}
+        if hp["lambda_reconstruction"] > 0:
+            positive = batch["style_pos_x"]
+            redrawn = self.generator_pass(positive, batch["style_x"])
+            parts["g_rec"] = (redrawn.float() - positive.float()).abs().mean()
+            loss = loss + hp["lambda_reconstruction"] * parts["g_rec"]
+        return loss, parts
+
+    def generator_pass(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """Transfers (B, 3, S, S) as the generator's update sees them: with gradients to the
+        generator's own networks only (default: :meth:`generate`)."""
+        return self.generate(content, style)
 
     def setup(self, stage: str) -> None:
         datamodule = getattr(self.trainer, "datamodule", None)

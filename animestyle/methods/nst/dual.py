@@ -29,7 +29,6 @@ import torch.nn.functional as F
 from lightning.pytorch.cli import OptimizerCallable
 from torch import nn
 
-from animestyle.checks import check_count
 from animestyle.losses import pairwise_margin_loss
 from animestyle.methods.nst.common import ReferenceTransferModule
 from animestyle.networks import PatchDiscriminator, UNetGenerator, WaveletStyleEncoder
@@ -66,6 +65,16 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         lambda_style: weight of the style term in G's loss (0.6).
         lambda_content: weight of the content adversarial term (0.4).
         lambda_l1: weight of |G(c, s) - c|_1 (1).
+        lambda_reconstruction: weight of |G(s', s) - s'|_1, the second image redrawn in the
+            style of the reference by its own artist, whose true result is itself (ours,
+            not the paper's; 0: off): it penalises changes that do not come from a
+            difference in style, such as the speckle adversarial terms draw.
+        output: what the generator draws (ours beside the paper's ``"image"``):
+            ``"residual"``, the change to the content image; ``"colour"``, a smooth
+            per-pixel colour transform of it, which cannot draw noise; ``"warp"``, that
+            transform of the content resampled along a smooth displacement field, which
+            can also move and resize shapes. These start from the content image (see
+            :meth:`~animestyle.methods.nst.common.ReferenceTransferModule.finish_transfer`).
         pretrain_iterations: iterations at the start in which the discriminators train
             as usual but the generator only learns to give the content image back (its L1
             term alone), so that its style and content terms start from trained judges (the
@@ -96,6 +105,8 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         lambda_style: float = 0.6,
         lambda_content: float = 0.4,
         lambda_l1: float = 1.0,
+        lambda_reconstruction: float = 0.0,
+        output: str = "image",
         pretrain_iterations: int = 0,
         ema_decay: float | None = 0.999,
         lr: float = 2e-4,
@@ -104,8 +115,9 @@ class DualDiscriminatorNST(ReferenceTransferModule):
     ):
         super().__init__(num_artists, image_size, channels)
         self.save_hyperparameters(ignore=["optimizer"])
-        check_count("pretrain_iterations", pretrain_iterations, 0)
-        self.generator = UNetGenerator(image_size, tuple(widths), dropout=dropout)
+        self.check_settings()
+        self.generator = UNetGenerator(image_size, tuple(widths), out_channels=self.output_channels(), dropout=dropout)
+        self.start_from_content(self.generator.out[0])
         self.content_discriminator = PatchDiscriminator(image_size, 6, patches, patch_width)
         self.style_discriminator = WaveletStyleEncoder(image_size, 3, style_levels, style_width, dim=style_dim)
         self.optimizer = optimizer
@@ -114,7 +126,7 @@ class DualDiscriminatorNST(ReferenceTransferModule):
     def generate_with(
         self, networks: Mapping[str, nn.Module], content: torch.Tensor, style: torch.Tensor
     ) -> torch.Tensor:
-        return networks["generator"](content, style)
+        return self.finish_transfer(content, networks["generator"](content, style))
 
     def style_distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         with self.evaluating(self.style_discriminator):
@@ -165,11 +177,11 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         style = _squared_distance(self.style_discriminator(fake), target).mean()
         logits = self.content_discriminator(torch.cat([content, fake], 1)).float()
         adversarial = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
-        return self.combine_generator_terms(style, adversarial, fake, content)
+        return self.combine_generator_terms(style, adversarial, fake, batch)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         opt_g, opt_content, opt_style = self.optimizer_list()
-        fake = self.generator(batch["x"], batch["style_x"])
+        fake = self.generate(batch["x"], batch["style_x"])
         with self.toggled_optimizer(opt_content):
             loss, parts = self.content_discriminator_loss(batch["x"], fake.detach())
             self.update(opt_content, loss, parts)

@@ -29,7 +29,6 @@ import torch.nn.functional as F
 from lightning.pytorch.cli import OptimizerCallable
 from torch import nn
 
-from animestyle.checks import check_count
 from animestyle.losses import n_pair_loss, pairwise_margin_loss
 from animestyle.methods.nst.common import ReferenceTransferModule
 from animestyle.networks import ContentEncoder, SkipDecoder, StyleEncoder
@@ -67,6 +66,16 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
         lambda_style: weight of the style term in the decoder's loss (0.5).
         lambda_content: weight of the content term (0.5).
         lambda_l1: weight of |y - c|_1 (1).
+        lambda_reconstruction: weight of |G(s', s) - s'|_1, the second image redrawn in the
+            style of the reference by its own artist, whose true result is itself (ours,
+            not the paper's; 0: off): it penalises changes that do not come from a
+            difference in style, such as the speckle adversarial terms draw.
+        output: what the generator draws (ours beside the paper's ``"image"``):
+            ``"residual"``, the change to the content image; ``"colour"``, a smooth
+            per-pixel colour transform of it, which cannot draw noise; ``"warp"``, that
+            transform of the content resampled along a smooth displacement field, which
+            can also move and resize shapes. These start from the content image (see
+            :meth:`~animestyle.methods.nst.common.ReferenceTransferModule.finish_transfer`).
         pretrain_iterations: iterations at the start in which the encoders train
             as usual but the generator only learns to give the content image back (its L1
             term alone), so that its style and content terms start from trained judges (the
@@ -96,6 +105,8 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
         lambda_style: float = 0.5,
         lambda_content: float = 0.5,
         lambda_l1: float = 1.0,
+        lambda_reconstruction: float = 0.0,
+        output: str = "image",
         pretrain_iterations: int = 0,
         ema_decay: float | None = 0.999,
         lr: float = 2e-4,
@@ -104,13 +115,14 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
     ):
         super().__init__(num_artists, image_size, channels)
         self.save_hyperparameters(ignore=["optimizer"])
-        check_count("pretrain_iterations", pretrain_iterations, 0)
+        self.check_settings()
         widths = tuple(widths)
         self.content_encoder = ContentEncoder(image_size, widths)
         self.style_encoder = StyleEncoder(
             image_size, style_backbone, widths, style_dim, style_weights, freeze_style_backbone
         )
-        self.decoder = SkipDecoder(widths, style_dim)
+        self.decoder = SkipDecoder(widths, style_dim, self.output_channels())
+        self.start_from_content(self.decoder.out[0])
         self.optimizer = optimizer
         self.keep_averages(ema_decay)
 
@@ -118,7 +130,7 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
         self, networks: Mapping[str, nn.Module], content: torch.Tensor, style: torch.Tensor
     ) -> torch.Tensor:
         _, features = networks["content_encoder"](content)
-        return networks["decoder"](features, networks["style_encoder"](style))
+        return self.finish_transfer(content, networks["decoder"](features, networks["style_encoder"](style)))
 
     def style_distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         with self.evaluating(self.style_encoder):
@@ -127,24 +139,26 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
     # -- losses --------------------------------------------------------------------------
 
     def content_encoder_loss(
-        self, content_embedding: torch.Tensor, fake: torch.Tensor
+        self, content: torch.Tensor, fake: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Pairwise margin loss: each content image against the next one in the batch and
         against its transfer, both different pairs."""
+        e_content, _ = self.content_encoder(content)
         e_fake, _ = self.content_encoder(fake)
         distance = torch.cat(
             [
-                _cosine_distance(content_embedding, content_embedding.roll(1, dims=0)),
-                _cosine_distance(content_embedding, e_fake),
+                _cosine_distance(e_content, e_content.roll(1, dims=0)),
+                _cosine_distance(e_content, e_fake),
             ]
         )
         loss = pairwise_margin_loss(distance, torch.zeros_like(distance), self.hparams["margin"])
         return loss, {"dc": loss}
 
     def style_encoder_loss(
-        self, batch: dict[str, torch.Tensor], e_style: torch.Tensor, fake: torch.Tensor
+        self, batch: dict[str, torch.Tensor], fake: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """N-pair loss of the references against the second images, transfers as negatives."""
+        e_style = self.style_encoder(batch["style_x"])
         e_positive = self.style_encoder(batch["style_pos_x"])
         e_fake = self.style_encoder(fake)
         labels = batch["style_artist"]
@@ -164,19 +178,25 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
             e_positive = self.style_encoder(batch["style_pos_x"])
         e_fake_content, _ = self.content_encoder(fake)
         content_term = _cosine_distance(e_fake_content, e_content).mean()
-        style_term = n_pair_loss(self.style_encoder(fake), e_positive, hp["temperature"], labels=batch["style_artist"])
-        return self.combine_generator_terms(style_term, content_term, fake, content)
+        e_fake_style = self.style_encoder(fake)
+        style_term = n_pair_loss(e_fake_style, e_positive, hp["temperature"], labels=batch["style_artist"])
+        return self.combine_generator_terms(style_term, content_term, fake, batch)
+
+    def generator_pass(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """Transfers with gradients to the decoder only; the encoders judge in passes of their own."""
+        with torch.no_grad():
+            _, features = self.content_encoder(content)
+            style_code = self.style_encoder(style)
+        return self.finish_transfer(content, self.decoder(features, style_code))
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         opt_decoder, opt_content, opt_style = self.optimizer_list()
-        e_content, features = self.content_encoder(batch["x"])
-        e_style = self.style_encoder(batch["style_x"])
-        fake = self.decoder([f.detach() for f in features], e_style.detach())  # the decoder's graph only
+        fake = self.generator_pass(batch["x"], batch["style_x"])
         with self.toggled_optimizer(opt_content):
-            loss, parts = self.content_encoder_loss(e_content, fake.detach())
+            loss, parts = self.content_encoder_loss(batch["x"], fake.detach())
             self.update(opt_content, loss, parts)
         with self.toggled_optimizer(opt_style):
-            loss, style_parts = self.style_encoder_loss(batch, e_style, fake.detach())
+            loss, style_parts = self.style_encoder_loss(batch, fake.detach())
             self.update(opt_style, loss, style_parts)
         with self.toggled_optimizer(opt_decoder):
             loss, g_parts = self.generator_loss(batch, fake)
