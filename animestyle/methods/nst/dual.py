@@ -65,16 +65,11 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         lambda_style: weight of the style term in G's loss (0.6).
         lambda_content: weight of the content adversarial term (0.4).
         lambda_l1: weight of |G(c, s) - c|_1 (1).
-        lambda_reconstruction: weight of |G(s', s) - s'|_1, the second image redrawn in the
-            style of the reference by its own artist, whose true result is itself (ours,
-            not the paper's; 0: off): it penalises changes that do not come from a
-            difference in style, such as the speckle adversarial terms draw.
-        output: what the generator draws (ours beside the paper's ``"image"``):
-            ``"residual"``, the change to the content image; ``"colour"``, a smooth
-            per-pixel colour transform of it, which cannot draw noise; ``"warp"``, that
-            transform of the content resampled along a smooth displacement field, which
-            can also move and resize shapes. These start from the content image (see
-            :meth:`~animestyle.methods.nst.common.ReferenceTransferModule.finish_transfer`).
+        lambda_reconstruction: weight of |G(s', s) - s'|_1 (ours; 0: off, the paper's); see
+            :meth:`~animestyle.methods.nst.common.ReferenceTransferModule.combine_generator_terms`.
+        output: what the generator draws: ``"image"`` (the paper's), ``"residual"``,
+            ``"colour"`` or ``"warp"`` (ours); see
+            :meth:`~animestyle.methods.nst.common.ReferenceTransferModule.finish_transfer`.
         pretrain_iterations: iterations at the start in which the discriminators train
             as usual but the generator only learns to give the content image back (its L1
             term alone), so that its style and content terms start from trained judges (the
@@ -181,7 +176,7 @@ class DualDiscriminatorNST(ReferenceTransferModule):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         opt_g, opt_content, opt_style = self.optimizer_list()
-        fake = self.generate(batch["x"], batch["style_x"])
+        fake = self.generator_pass(batch["x"], batch["style_x"])
         with self.toggled_optimizer(opt_content):
             loss, parts = self.content_discriminator_loss(batch["x"], fake.detach())
             self.update(opt_content, loss, parts)
