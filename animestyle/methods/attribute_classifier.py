@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from animestyle.data.synthetic.portrait import check_size
-from animestyle.methods.attribute_editor import check_attribute_names, refuse_lab_data
-from animestyle.methods.base import AnimeStyleModule
+from animestyle.methods.attribute_editor import check_attribute_names
+from animestyle.methods.base import AnimeStyleModule, refuse_lab_data
 
 __all__ = ["AttributeClassifier", "default_widths"]
 

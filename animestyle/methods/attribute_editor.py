@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-import lightning as L
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.cli import OptimizerCallable
@@ -40,10 +39,10 @@ from animestyle.losses import (
     wgan_discriminator,
     wgan_generator,
 )
-from animestyle.methods.base import AdversarialModule
+from animestyle.methods.base import AdversarialModule, refuse_lab_data
 from animestyle.networks.stgan import STGANDiscriminator, STGANGenerator, stgan_preset
 
-__all__ = ["AttributeEditor", "check_attribute_names", "colour_tags", "exclusive_groups", "refuse_lab_data"]
+__all__ = ["AttributeEditor", "check_attribute_names", "colour_tags", "exclusive_groups"]
 
 Adversarial = Literal["wgan-gp", "vanilla", "lsgan"]
 
@@ -92,13 +91,6 @@ def check_attribute_names(names: Sequence[str]) -> list[str]:
     if len(set(names)) != len(names):
         raise ValueError(f"attribute_names repeats a name: {list(names)}")
     return list(names)
-
-
-def refuse_lab_data(module: L.LightningModule) -> None:
-    """ValueError when the module trains on Lab batches: editing and its tools work in sRGB."""
-    datamodule = getattr(module.trainer, "datamodule", None)
-    if getattr(datamodule, "colour_space", "rgb") != "rgb":
-        raise ValueError(f"{type(module).__name__} reads sRGB images; set data.colour_space: rgb")
 
 
 def exclusive_groups(names: Sequence[str]) -> list[list[str]]:

@@ -71,6 +71,14 @@ def check_same(argument: str, checkpoint: Mapping[str, Any], expected: Mapping[s
             )
 
 
+def refuse_lab_data(module: L.LightningModule) -> None:
+    """ValueError when the module trains on Lab batches (for methods whose networks and tools
+    work in sRGB: editing, its classifier, reference-guided transfer)."""
+    datamodule = getattr(module.trainer, "datamodule", None)
+    if getattr(datamodule, "colour_space", "rgb") != "rgb":
+        raise ValueError(f"{type(module).__name__} reads sRGB images; set data.colour_space: rgb")
+
+
 def rng_state() -> dict[str, Any]:
     """The global random streams (torch, CUDA, NumPy, Python) in types that
     ``torch.load(weights_only=True)`` reads (Lightning's default when resuming): tensors,

@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from animestyle.nn import append_tiled
+
 __all__ = ["BACKBONES", "ContentEncoder", "SkipDecoder", "StyleEncoder"]
 
 # torchvision networks a style encoder can be built on: name -> the attribute holding its classifier
@@ -213,11 +215,7 @@ class SkipDecoder(nn.Module):
                 f"need {len(self.widths)} content feature maps and a (B, {self.style_dim}) style; "
                 f"got {len(features)} maps and {tuple(style.shape)}"
             )
-
-        def with_style(h: torch.Tensor) -> torch.Tensor:
-            return torch.cat([h, style[:, :, None, None].expand(-1, -1, *h.shape[2:]).to(h.dtype)], dim=1)
-
-        h = with_style(features[-1])
+        h = append_tiled(features[-1], style)
         for block, skip in zip(self.up, reversed(features[:-1]), strict=True):
-            h = with_style(torch.cat([block(h), skip], dim=1))
+            h = append_tiled(torch.cat([block(h), skip], dim=1), style)
         return self.out(h)

@@ -9,6 +9,7 @@ from animestyle.nn.nested_dropout import NestedDropout
 from animestyle.nn.residual import ResidualDown, ResidualUp, WNResidual
 from animestyle.nn.stu import SelectiveTransferUnit
 from animestyle.nn.style_bank import StyleBank
+from animestyle.nn.tiled_code import append_tiled
 
 __all__ = [
     "EMA",
@@ -22,6 +23,7 @@ __all__ = [
     "StyleBank",
     "TPReLU",
     "WNResidual",
+    "append_tiled",
     "haar_merge",
     "haar_split",
 ]

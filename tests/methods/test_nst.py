@@ -23,13 +23,17 @@ def _encoder(**settings: Any) -> EncoderDiscriminatorNST:
     return EncoderDiscriminatorNST(3, SIZE, widths=(8, 16, 16, 32), style_dim=4, **settings)
 
 
-MAKERS = {"dual": _dual, "encoder": _encoder}
+def _dual_reading_embeddings(**settings: Any) -> DualDiscriminatorNST:
+    return _dual(style_input="embedding", **settings)
 
 
-def _data(style_pairs: bool = True) -> AnimeFacesDataModule:
+MAKERS = {"dual": _dual, "dual-embedding": _dual_reading_embeddings, "encoder": _encoder}
+
+
+def _data(style_pairs: bool = True, colour_space: str = "rgb") -> AnimeFacesDataModule:
     return AnimeFacesDataModule(
         synthetic=SyntheticSource(num_artists=3, train_size=16, val_size=8), image_size=SIZE, batch_size=4,
-        attributes=[], style_pairs=style_pairs,
+        attributes=[], style_pairs=style_pairs, colour_space=colour_space,
     )  # fmt: skip
 
 
@@ -110,6 +114,11 @@ def test_the_reconstruction_term_redraws_the_second_image_in_its_own_artists_sty
 def test_training_without_style_pairs_is_refused_with_the_fix(name: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"set data\.style_pairs: true"):
         cpu_trainer(tmp_path, max_steps=1).fit(MAKERS[name](), _data(style_pairs=False))
+
+
+def test_training_on_lab_data_is_refused_with_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"DualDiscriminatorNST reads sRGB images; set data\.colour_space: rgb"):
+        cpu_trainer(tmp_path, max_steps=1).fit(_dual(), _data(colour_space="lab"))
 
 
 @pytest.mark.parametrize("name", MAKERS)
@@ -225,6 +234,24 @@ def test_settings_are_checked() -> None:
         DualDiscriminatorNST(3, SIZE, lambda_reconstruction=-1.0)
     with pytest.raises(ValueError, match="output='delta' is not allowed"):
         EncoderDiscriminatorNST(3, SIZE, output="delta")
+    with pytest.raises(ValueError, match="style_input='code' is not allowed"):
+        DualDiscriminatorNST(3, SIZE, style_input="code")
+
+
+def test_reading_the_style_embedding_the_generator_follows_the_style_discriminator() -> None:
+    """With ``style_input: embedding`` a transfer reads the style image only through the
+    style discriminator's embedding of it: two style images with one embedding give one
+    transfer, and a changed style discriminator changes the transfers."""
+    torch.manual_seed(0)
+    model = _dual_reading_embeddings(ema_decay=None).eval()
+    assert model.inference_networks == ("generator", "style_discriminator")
+    content, style = torch.rand(2, 3, SIZE, SIZE) * 2 - 1, torch.rand(2, 3, SIZE, SIZE) * 2 - 1
+    with torch.no_grad():
+        code = model.style_discriminator(style)
+        torch.testing.assert_close(model.transfer(content, style), model.generator(content, code).clamp(-1, 1))
+        before = model.transfer(content, style)
+        model.style_discriminator.head.bias.add_(1.0)
+        assert not torch.allclose(model.transfer(content, style), before)
 
 
 def test_approach_2_is_much_smaller_than_approach_1_at_the_authors_settings() -> None:

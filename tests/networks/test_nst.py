@@ -30,6 +30,21 @@ def test_unet_output_depends_on_the_style_image() -> None:
     assert not torch.allclose(g(content, torch.randn(1, 3, 32, 32)), g(content, torch.randn(1, 3, 32, 32)))
 
 
+def test_unet_reading_a_style_code_tiles_it_into_the_decoder() -> None:
+    g = UNetGenerator(32, (8, 16, 16), out_channels=14, style_dim=5).eval()
+    assert g.down[0][0].in_channels == 3  # the content alone
+    content = torch.randn(2, 3, 32, 32)
+    code = torch.randn(2, 5, requires_grad=True)
+    y = g(content, code)
+    assert y.shape == (2, 14, 32, 32)
+    y.square().sum().backward()
+    assert code.grad is not None
+    assert code.grad.abs().sum() > 0
+    assert not torch.allclose(g(content, torch.randn(2, 5)), g(content, torch.randn(2, 5)))
+    with pytest.raises(ValueError, match=r"style must be \(B, 5\)"):
+        g(content, torch.zeros(2, 3, 32, 32))
+
+
 def test_unet_refuses_bad_sizes_and_inputs() -> None:
     with pytest.raises(ValueError, match="multiple of 2\\*\\*6"):
         UNetGenerator(48)

@@ -12,8 +12,7 @@ from lightning.pytorch.cli import OptimizerCallable
 from torch import nn
 
 from animestyle.checks import check_count
-from animestyle.methods.attribute_editor import refuse_lab_data
-from animestyle.methods.base import AdversarialModule
+from animestyle.methods.base import AdversarialModule, refuse_lab_data
 from animestyle.nn import EMA
 
 __all__ = ["OUTPUTS", "ReferenceTransferModule"]

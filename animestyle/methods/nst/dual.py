@@ -18,6 +18,9 @@ shows the content image's layout and palette. The style discriminator is adversa
 through its third pair: a transfer must not pass as the reference artist's work, while the
 generator pulls the transfer's embedding onto ``s'``'s (the artist's style, not the one
 reference picture). The L1 term is to the content image (the author's ``cntLoss``).
+
+With ``style_input="embedding"`` (ours) the generator reads ``f(s)``, the style
+discriminator's embedding of the reference, instead of ``s``'s pixels: ``y = G(c, f(s))``.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from animestyle.losses import pairwise_margin_loss
 from animestyle.methods.nst.common import ReferenceTransferModule
 from animestyle.networks import PatchDiscriminator, UNetGenerator, WaveletStyleEncoder
 
-__all__ = ["DualDiscriminatorNST"]
+__all__ = ["STYLE_INPUTS", "DualDiscriminatorNST"]
+
+STYLE_INPUTS = ("image", "embedding")  # how the generator reads the style image (style_input)
 
 
 def _squared_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -61,6 +66,13 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         style_levels: Haar levels of the style discriminator (4).
         style_width: its first-level channels (64).
         style_dim: its embedding size (16).
+        style_input: how the generator reads the style image: ``"image"`` (the author's
+            code: stacked onto the content as three more input channels) or ``"embedding"``
+            (ours: the style discriminator's embedding of it, tiled into the U-Net's
+            decoder; the paper's text has the generator fuse "a local-global representation"
+            of the style image into its latent space). With ``"embedding"`` the generator's
+            updates leave the style discriminator alone, and :meth:`transfer` runs both
+            networks (their moving averages, when kept).
         margin: ``m`` of the pairwise margin loss (1).
         lambda_style: weight of the style term in G's loss (0.6).
         lambda_content: weight of the content adversarial term (0.4).
@@ -81,7 +93,7 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         optimizer: optimizer class and settings for all three networks; None: Adam.
     """
 
-    inference_networks = ("generator",)
+    inference_networks: tuple[str, ...] = ("generator",)
     optimized_networks = ("generator", "content_discriminator", "style_discriminator")
 
     def __init__(
@@ -96,6 +108,7 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         style_levels: int = 4,
         style_width: int = 64,
         style_dim: int = 16,
+        style_input: str = "image",
         margin: float = 1.0,
         lambda_style: float = 0.6,
         lambda_content: float = 0.4,
@@ -111,7 +124,18 @@ class DualDiscriminatorNST(ReferenceTransferModule):
         super().__init__(num_artists, image_size, channels)
         self.save_hyperparameters(ignore=["optimizer"])
         self.check_settings()
-        self.generator = UNetGenerator(image_size, tuple(widths), out_channels=self.output_channels(), dropout=dropout)
+        if style_input not in STYLE_INPUTS:
+            raise ValueError(f"style_input={style_input!r} is not allowed; choose one of {list(STYLE_INPUTS)}")
+        self.embeds_style = style_input == "embedding"
+        if self.embeds_style:
+            self.inference_networks = ("generator", "style_discriminator")
+        self.generator = UNetGenerator(
+            image_size,
+            tuple(widths),
+            out_channels=self.output_channels(),
+            dropout=dropout,
+            style_dim=style_dim if self.embeds_style else 0,
+        )
         self.start_from_content(self.generator.out[0])
         self.content_discriminator = PatchDiscriminator(image_size, 6, patches, patch_width)
         self.style_discriminator = WaveletStyleEncoder(image_size, 3, style_levels, style_width, dim=style_dim)
@@ -121,7 +145,17 @@ class DualDiscriminatorNST(ReferenceTransferModule):
     def generate_with(
         self, networks: Mapping[str, nn.Module], content: torch.Tensor, style: torch.Tensor
     ) -> torch.Tensor:
+        if self.embeds_style:
+            style = networks["style_discriminator"](style)
         return self.finish_transfer(content, networks["generator"](content, style))
+
+    def generator_pass(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """Transfers with gradients to the generator only (the style embedding, if read,
+        without)."""
+        if self.embeds_style:
+            with torch.no_grad():
+                style = self.style_discriminator(style)
+        return self.finish_transfer(content, self.generator(content, style))
 
     def style_distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         with self.evaluating(self.style_discriminator):
