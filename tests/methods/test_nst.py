@@ -240,8 +240,8 @@ def test_settings_are_checked() -> None:
 
 def test_reading_the_style_embedding_the_generator_follows_the_style_discriminator() -> None:
     """With ``style_input: embedding`` a transfer reads the style image only through the
-    style discriminator's embedding of it: two style images with one embedding give one
-    transfer, and a changed style discriminator changes the transfers."""
+    style discriminator's embedding of it: it is the generator on the content and that
+    embedding, and a changed style discriminator changes the transfers."""
     torch.manual_seed(0)
     model = _dual_reading_embeddings(ema_decay=None).eval()
     assert model.inference_networks == ("generator", "style_discriminator")
