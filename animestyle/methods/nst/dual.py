@@ -145,17 +145,12 @@ class DualDiscriminatorNST(ReferenceTransferModule):
     def generate_with(
         self, networks: Mapping[str, nn.Module], content: torch.Tensor, style: torch.Tensor
     ) -> torch.Tensor:
-        if self.embeds_style:
-            style = networks["style_discriminator"](style)
-        return self.finish_transfer(content, networks["generator"](content, style))
-
-    def generator_pass(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        """Transfers with gradients to the generator only (the style embedding, if read,
-        without)."""
+        """With ``style_input="embedding"`` the style embedding is read without gradients, so
+        training (through the default :meth:`generator_pass`) gives them to the generator only."""
         if self.embeds_style:
             with torch.no_grad():
-                style = self.style_discriminator(style)
-        return self.finish_transfer(content, self.generator(content, style))
+                style = networks["style_discriminator"](style)
+        return self.finish_transfer(content, networks["generator"](content, style))
 
     def style_distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         with self.evaluating(self.style_discriminator):
