@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["check_count"]
+__all__ = ["check_channels", "check_choice", "check_count"]
 
 
 def check_count(name: str, value: object, minimum: int) -> int:
@@ -11,3 +11,16 @@ def check_count(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
     return value
+
+
+def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``choices``; otherwise ValueError naming the argument and the choices."""
+    if value not in choices:
+        options = " or ".join(repr(c) for c in choices)
+        raise ValueError(f"{name}={value!r} is not allowed; choose {options}")
+    return value
+
+
+def check_channels(value: object) -> str:
+    """``"rgb"`` or ``"rgba"`` (the image channels of the data and of the networks reading it)."""
+    return check_choice("channels", value, ("rgb", "rgba"))

@@ -1,9 +1,10 @@
 """The ``animestyle`` command.
 
-``animestyle fit|validate|test|predict --config <yaml>`` is LightningCLI: ``model`` selects
-any LightningModule by ``class_path`` (the methods, or the synthetic oracle), ``data`` is
-:class:`~animestyle.data.AnimeFacesDataModule`, and the data's ``num_artists`` and
-``image_size`` are linked into the model. Tools that train nothing are subcommands of their
+``animestyle fit|validate|test --config <yaml>`` is LightningCLI (:class:`AnimeStyleCLI`):
+``model`` selects any LightningModule by ``class_path`` (the methods, or the synthetic
+oracle), ``data`` is :class:`~animestyle.data.AnimeFacesDataModule`, and the data's
+``num_artists``, ``image_size``, ``channels`` and ``attribute_names`` are linked into the
+model. ``predict`` is not offered. Tools that train nothing are subcommands of their
 own, parsed from their function signatures: ``animestyle prepare``, ``animestyle contact-sheet``,
 ``animestyle oracle``, ``animestyle explore``, ``animestyle style-report``, ``animestyle edit``
 (attribute edits of image files with an AttributeEditor checkpoint), ``animestyle
@@ -16,51 +17,26 @@ transfers scored against the synthetic ground truth).
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import jsonargparse
 import lightning as L
+import torch
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+from lightning.pytorch.utilities.model_helpers import is_overridden
 
 from animestyle.data import AnimeFacesDataModule
+from animestyle.data.datamodule import MissingSplitError
 from animestyle.data.prepare import PrepareReport, prepare
 from animestyle.data.synthetic.sheet import save_contact_sheet
 from animestyle.methods.base import CheckpointError, NonFiniteLossError
-from animestyle.methods.edit_tool import edit
-from animestyle.methods.nst.tool import transfer
-from animestyle.methods.style_space.tool import explore
-from animestyle.metrics import oracle as oracle_module
-from animestyle.metrics.attribute_editing import edit_report
-from animestyle.metrics.reference_transfer import nst_report
-from animestyle.metrics.style_space import style_report
+from animestyle.tools import edit, edit_report, explore, nst_report, oracle, style_report, transfer
 
 __all__ = ["TOOLS", "AnimeStyleCLI", "main"]
-
-
-def oracle(
-    num_artists: int = 8, image_size: int = 32, seed: int = 0, steps: int = oracle_module.STEPS
-) -> dict[str, float]:
-    """Train (first use) or load the synthetic oracle and print its held-out scores.
-
-    Args:
-        num_artists: artists of the synthetic data.
-        image_size: image size in pixels (32 to 256).
-        seed: seed of the synthetic data.
-        steps: training steps, each on a batch of fresh renders.
-    """
-    model = oracle_module.load_oracle(num_artists, image_size, seed, steps=steps)
-    print(f"oracle: {oracle_module.oracle_path(num_artists, image_size, seed, steps)}")
-    print(f"{'head':<16}{'accuracy':>10}{'chance':>10}")
-    for key, value in model.metrics.items():
-        if key.startswith("acc_"):
-            name = key[4:]
-            print(f"{name:<16}{value:>10.3f}{model.metrics[f'chance_{name}']:>10.3f}")
-    for key, value in model.metrics.items():
-        if key.startswith("mae_"):
-            print(f"{key[4:]:<16}{'MAE':>10}{value:>10.4f}")
-    return model.metrics
 
 
 @functools.wraps(prepare)
@@ -90,20 +66,79 @@ TOOLS: dict[str, Callable[..., Any]] = {
 
 _DESCRIPTION = (
     "animestyle: style and content of anime illustrations. Train with "
-    "`animestyle fit --config <yaml>` (fit, validate, test and predict are LightningCLI). "
+    "`animestyle fit --config <yaml>` (fit, validate and test are LightningCLI). "
     f"Tools: {', '.join(f'`animestyle {name} --help`' for name in TOOLS)}."
 )
 
 
+# The DataModule's facts linked into the model's arguments, and when each is known: the
+# number of artists and the attribute names once the DataModule is built, the rest at parsing.
+_LINKS = {"num_artists": "instantiate", "image_size": "parse", "channels": "parse", "attribute_names": "instantiate"}
+
+_NO_PREDICT = (
+    "animestyle predict is not offered: `animestyle transfer` writes style transfers of image files and "
+    "`animestyle edit` attribute edits (see their --help)"
+)
+_NO_OPTIMIZER = (
+    "{flag} is not offered: each method builds its own optimizers and learning-rate schedules from its "
+    "arguments: model.init_args.lr (and lr_style, betas, warmup or lr_decay_iteration where it has them) "
+    "and, in most methods, model.init_args.optimizer (e.g. --model.init_args.optimizer torch.optim.AdamW); "
+    "`animestyle fit --model.help <class>` lists a method's arguments"
+)
+
+
 class AnimeStyleCLI(LightningCLI):
-    """LightningCLI with the DataModule's ``num_artists``, ``image_size``, ``channels`` and
-    ``attribute_names`` linked into the model (a model without such an argument ignores it)."""
+    """LightningCLI for the methods: ``fit``, ``validate`` and ``test``.
+
+    - The DataModule's ``num_artists``, ``image_size``, ``channels`` and ``attribute_names``
+      are linked into the model (a model without such an argument is not given it); on
+      ``--ckpt_path`` they come from the data again, never from the checkpoint.
+    - ``predict`` is not offered (no method predicts from a batch), nor are ``--optimizer``
+      and ``--lr_scheduler``: each method builds the optimizers of its networks from its own
+      arguments; :func:`main` refuses them in one line.
+    - ``WANDB_MODE=disabled`` removes any ``WandbLogger`` a config asks for.
+    """
+
+    @staticmethod
+    def subcommands() -> dict[str, set[str]]:
+        """LightningCLI's subcommands but ``predict``: no method has a ``predict_step``."""
+        return {name: skip for name, skip in LightningCLI.subcommands().items() if name != "predict"}
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
-        parser.link_arguments("data.num_artists", "model.init_args.num_artists", apply_on="instantiate")
-        parser.link_arguments("data.image_size", "model.init_args.image_size")
-        parser.link_arguments("data.channels", "model.init_args.channels")
-        parser.link_arguments("data.attribute_names", "model.init_args.attribute_names", apply_on="instantiate")
+        for name, apply_on in _LINKS.items():
+            parser.link_arguments(f"data.{name}", f"model.init_args.{name}", apply_on=apply_on)
+
+    def _parse_ckpt_path(self) -> None:
+        """As LightningCLI's (with ``--ckpt_path`` the checkpoint's hyperparameters become the
+        model's arguments), less the values linked from the data. Lightning saves a link target
+        even for a model that does not take it (``attribute_names`` in GADN), and giving it
+        back breaks resuming (Lightning issue 20801); the link sets them again anyway.
+        Overrides a private method of LightningCLI 2.6; tests/test_cli_subcommands.py resumes
+        every method through the command."""
+        subcommand = self.config.get("subcommand")
+        path = subcommand and self.config[subcommand].get("ckpt_path")
+        if not path or not Path(path).is_file():
+            return  # Lightning says what is wrong with the path when it reads it
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except Exception as error:  # a truncated or foreign file: say which one
+            raise CheckpointError(f"ckpt_path={path!r} is not a readable checkpoint ({error})") from None
+        hparams = {
+            key: value
+            for key, value in (checkpoint.get("hyper_parameters", {}) if isinstance(checkpoint, dict) else {}).items()
+            if key not in _LINKS and key != "_instantiator"
+        }
+        if "_class_path" in hparams:
+            hparams = {"class_path": hparams.pop("_class_path"), "dict_kwargs": hparams}
+        if hparams:
+            self.config = self.parser.parse_object({subcommand: {"model": hparams}}, self.config)
+
+    def before_instantiate_classes(self) -> None:
+        """``WANDB_MODE=disabled`` turns W&B off whatever the config says (a ``WandbLogger``
+        with ``offline: true`` would otherwise set W&B's mode itself)."""
+        if os.environ.get("WANDB_MODE") == "disabled" and self.subcommand is not None:
+            trainer = self.config[self.subcommand].trainer
+            trainer.logger = _without_wandb(trainer.logger)
 
     def instantiate_classes(self) -> None:
         """Build data, model and trainer; a ValueError from a constructor (bad config value)
@@ -112,6 +147,28 @@ class AnimeStyleCLI(LightningCLI):
             super().instantiate_classes()
         except ValueError as error:
             self.parser.error(str(_root_cause(error)))
+
+    def before_validate(self) -> None:
+        self._check_evaluates("validate", "validation_step")
+
+    def before_test(self) -> None:
+        self._check_evaluates("test", "test_step")
+
+    def _check_evaluates(self, subcommand: str, step: str) -> None:
+        """One line, not Lightning's traceback, when the model cannot run ``subcommand``."""
+        if not is_overridden(step, self.model):
+            name = type(self.model).__name__
+            raise SystemExit(f"animestyle {subcommand}: error: {name} has no {step}, so it cannot run {subcommand}")
+
+
+def _without_wandb(logger: Any) -> Any:
+    """The ``trainer.logger`` setting (a bool, one logger or a list) without its WandbLoggers;
+    False when none is left."""
+    loggers = logger if isinstance(logger, list) else [logger]
+    kept = [one for one in loggers if not str(getattr(one, "class_path", "")).endswith("WandbLogger")]
+    if len(kept) == len(loggers):
+        return logger
+    return kept if isinstance(logger, list) and kept else (kept[0] if kept else False)
 
 
 def _root_cause(error: BaseException) -> BaseException:
@@ -133,9 +190,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         except (ValueError, RuntimeError) as error:  # bad input or setup: one line naming it, not a traceback
             raise SystemExit(f"animestyle {args[0]}: error: {error}") from None
         return
+    if args and args[0] == "predict":
+        raise SystemExit(_NO_PREDICT)
+    for arg in args:
+        flag = arg.split("=")[0].split(".")[0]
+        if flag in ("--optimizer", "--lr_scheduler"):
+            raise SystemExit(f"animestyle: error: {_NO_OPTIMIZER.format(flag=flag)}")
     try:
         _train(args, argv is None)
-    except (CheckpointError, NonFiniteLossError) as error:  # bad input checkpoint, NaN loss: say which, no traceback
+    except (CheckpointError, NonFiniteLossError, MissingSplitError) as error:  # bad input: say which, no traceback
         raise SystemExit(f"animestyle: error: {error}") from None
 
 
@@ -146,13 +209,14 @@ def _train(args: list[str], from_sys_argv: bool) -> None:
         AnimeFacesDataModule,
         subclass_mode_model=True,
         save_config_kwargs={"overwrite": True},
+        auto_configure_optimizers=False,  # each method's configure_optimizers builds several from its arguments
         parser_kwargs={
             "prog": "animestyle",
             "description": _DESCRIPTION,
             "default_env": True,
             "env_prefix": "ANIMESTYLE",
             # one dict each: LightningCLI writes each subcommand's description into its dict
-            **{name: {"default_env": True} for name in LightningCLI.subcommands()},
+            **{name: {"default_env": True} for name in AnimeStyleCLI.subcommands()},
         },
         args=None if from_sys_argv else args,
     )

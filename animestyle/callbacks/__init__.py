@@ -1,5 +1,5 @@
 """Lightning callbacks shared by the methods."""
 
-from animestyle.callbacks.samples import SampleGrids, save_grid
+from animestyle.callbacks.samples import SampleGrids
 
-__all__ = ["SampleGrids", "save_grid"]
+__all__ = ["SampleGrids"]

@@ -13,7 +13,7 @@ continues exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,10 @@ from typing import Any
 import lightning as L
 import torch
 from lightning.pytorch.loggers import WandbLogger
-from torchvision.utils import make_grid, save_image
 
-__all__ = ["SampleGrids", "save_grid"]
+from animestyle.images import save_grid
+
+__all__ = ["SampleGrids"]
 
 
 class SampleGrids(L.Callback):
@@ -93,18 +94,6 @@ class SampleGrids(L.Callback):
             for logger in trainer.loggers:
                 if isinstance(logger, WandbLogger):
                     logger.log_image(key=f"samples/{name}", images=[str(path)], step=_log_step(trainer))
-
-
-def save_grid(grid: torch.Tensor, path: Path, to_display: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Path:
-    """Write ``grid`` (rows, cols, C, H, W), in [-1, 1], as one PNG with 1-pixel gaps.
-
-    ``to_display`` turns a batch of images into RGB (e.g. the DataModule's, for Lab data);
-    by default the first 3 channels are shown."""
-    images = grid.flatten(0, 1).float()
-    images = (to_display(images) if to_display is not None else images[:, :3]).clamp(-1, 1)
-    picture = make_grid(images, nrow=grid.shape[1], padding=1, normalize=True, value_range=(-1, 1))
-    save_image(picture, path)
-    return path
 
 
 def _iteration(trainer: L.Trainer, pl_module: L.LightningModule) -> int:

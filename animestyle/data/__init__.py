@@ -6,8 +6,9 @@ starts without importing torch and Lightning.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from animestyle.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from animestyle.data.datamodule import AnimeFacesDataModule, SyntheticSource
@@ -21,8 +22,4 @@ _HOMES = {
     "SyntheticPortraits": "animestyle.data.synthetic",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        return getattr(importlib.import_module(_HOMES[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -8,18 +8,23 @@ from typing import Any, Literal
 
 import lightning as L
 import torch
-from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
+from torch.utils.data import DataLoader, Dataset, RandomSampler, Sampler, WeightedRandomSampler
 
-from animestyle.checks import check_count
+from animestyle.checks import check_channels, check_choice, check_count
 from animestyle.data.augment import Albumentations, build_albumentations, reseed_worker
 from animestyle.data.colour import lab_to_rgb, rgb_to_lab
 from animestyle.data.crops import CropDataset, folder_rows
 from animestyle.data.manifest import ManifestRow, read_manifest
-from animestyle.data.pairs import StylePairs
+from animestyle.data.pairs import PairSampler, StylePairs
 from animestyle.data.synthetic import ATTRIBUTE_NAMES, SyntheticPortraits
 from animestyle.data.synthetic.portrait import check_size
 
-__all__ = ["AnimeFacesDataModule", "SyntheticSource"]
+__all__ = ["AnimeFacesDataModule", "MissingSplitError", "SyntheticSource"]
+
+
+class MissingSplitError(ValueError):
+    """The data source has no images for the split a command reads (a manifest without
+    ``test`` rows for ``animestyle test``); the message says how to add them."""
 
 
 @dataclass
@@ -33,6 +38,8 @@ class SyntheticSource:
         val_size: held-out images, drawn by the same artists.
         label_by: ``"artist"`` or a categorical content factor (e.g. ``"hair_colour"``).
         jitter: per-image style jitter as a fraction of each style factor's range.
+        test_size: images of the test split (``animestyle test``), a stream of their own,
+            disjoint from the training and validation images; None: as many as ``val_size``.
     """
 
     num_artists: int = 32
@@ -41,10 +48,13 @@ class SyntheticSource:
     val_size: int = 1_000
     label_by: str = "artist"
     jitter: float = 0.04
+    test_size: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("train_size", "val_size"):
             check_count(f"synthetic.{name}", getattr(self, name), 1)
+        if self.test_size is not None:
+            check_count("synthetic.test_size", self.test_size, 1)
 
 
 # Checkpoints hold the DataModule's arguments; torch.load(weights_only=True), Lightning's
@@ -93,11 +103,11 @@ class AnimeFacesDataModule(L.LightningDataModule):
     LightningCLI can link them into a model.
 
     Args:
-        manifest: a ``manifest.csv`` written by ``animestyle prepare`` (train/val from its
-            ``split`` column).
+        manifest: a ``manifest.csv`` written by ``animestyle prepare`` (train/val, and test
+            where rows say so, from its ``split`` column).
         folder: a folder of ``<artist>/<crop>.png``; each artist's val share is chosen by
-            ``val_fraction`` and ``min_val``.
-        synthetic: the built-in synthetic portraits.
+            ``val_fraction`` and ``min_val`` (no test split).
+        synthetic: the built-in synthetic portraits (train, val and test splits).
         image_size: side of the images in pixels (crops are resized on loading).
         channels: ``"rgb"``, or ``"rgba"`` for alpha as a 4th channel (GADN's alpha-weighted
             losses).
@@ -109,7 +119,8 @@ class AnimeFacesDataModule(L.LightningDataModule):
             ``[{"name": "HorizontalFlip", "p": 0.5}]``.
         style_pairs: add a style reference to every item (reference-guided transfer:
             :class:`~animestyle.methods.DualDiscriminatorNST`,
-            :class:`~animestyle.methods.EncoderDiscriminatorNST`); validation pairs are fixed.
+            :class:`~animestyle.methods.EncoderDiscriminatorNST`); validation (and test) pairs
+            are fixed, training pairs new every epoch (:class:`~animestyle.data.pairs.PairSampler`).
         batch_size: images per batch on each device.
         num_workers: DataLoader worker processes.
         val_fraction: folder source: share of each artist's crops held out ...
@@ -137,10 +148,8 @@ class AnimeFacesDataModule(L.LightningDataModule):
         image_size = check_size(image_size, "image_size")
         check_count("batch_size", batch_size, 1)
         check_count("num_workers", num_workers, 0)
-        if channels not in ("rgb", "rgba"):
-            raise ValueError(f"channels={channels!r} is not allowed; choose 'rgb' or 'rgba'")
-        if colour_space not in ("rgb", "lab"):
-            raise ValueError(f"colour_space={colour_space!r} is not allowed; choose 'rgb' or 'lab'")
+        check_channels(channels)
+        check_choice("colour_space", colour_space, ("rgb", "lab"))
         given = [
             name for name, value in (("manifest", manifest), ("folder", folder), ("synthetic", synthetic)) if value
         ]
@@ -152,9 +161,11 @@ class AnimeFacesDataModule(L.LightningDataModule):
         self.rgba = channels == "rgba"
         self.train_set: Dataset[dict[str, torch.Tensor]]
         self.val_set: Dataset[dict[str, torch.Tensor]]
+        self.test_set: Dataset[dict[str, torch.Tensor]] | None = None  # None: see _no_test
         rows: list[ManifestRow] | None = None
         self.portraits: SyntheticPortraits | None = None  # the synthetic training set, if that is the source
-        self._portraits: dict[str, SyntheticPortraits] | None = None  # train and val
+        self._portraits: dict[str, SyntheticPortraits] | None = None  # train, val and test
+        self._no_test = ""  # why there is no test split, when there is none
         if manifest or folder:
             rows = read_manifest(manifest) if manifest else folder_rows(folder or "", val_fraction, min_val)
             self._artist_names = tuple(sorted({row.artist for row in rows}))
@@ -165,6 +176,20 @@ class AnimeFacesDataModule(L.LightningDataModule):
                 )
                 for split in ("train", "val")
             )
+            test_rows = [r for r in rows if r.split == "test"]
+            if test_rows:
+                self.test_set = CropDataset(test_rows, self._artist_names, self._attribute_names, image_size)
+            elif manifest:
+                self._no_test = (
+                    f"manifest={manifest!r} has no rows with split 'test' (prepare writes train and val "
+                    "only); mark the crops to test on with split test, or score the val split with "
+                    "`animestyle validate`"
+                )
+            else:
+                self._no_test = (
+                    "data.folder has no test split (its crops are split into train and val); give a manifest "
+                    "with rows of split 'test', or score the val split with `animestyle validate`"
+                )
         else:
             self._synthetic(synthetic or SyntheticSource(), image_size, attributes)
         self._rows = rows
@@ -174,6 +199,8 @@ class AnimeFacesDataModule(L.LightningDataModule):
         if style_pairs:
             self.train_set = StylePairs(self.train_set, self.labels("train"))
             self.val_set = StylePairs(self.val_set, self.labels("val"), seed=0)
+            if self.test_set is not None:
+                self.test_set = StylePairs(self.test_set, self.labels("test"), seed=0)
 
     def _synthetic(self, source: SyntheticSource, size: int, attributes: list[str] | None) -> None:
         chosen = list(ATTRIBUTE_NAMES if attributes is None else attributes)
@@ -182,7 +209,8 @@ class AnimeFacesDataModule(L.LightningDataModule):
             raise ValueError(f"attributes {unknown} are not synthetic attributes; choose from {list(ATTRIBUTE_NAMES)}")
         columns = [ATTRIBUTE_NAMES.index(name) for name in chosen]
         sets = {}
-        for split, length in (("train", source.train_size), ("val", source.val_size)):
+        test_size = source.test_size or source.val_size
+        for split, length in (("train", source.train_size), ("val", source.val_size), ("test", test_size)):
             portraits = SyntheticPortraits(
                 length=length,
                 num_artists=source.num_artists,
@@ -196,7 +224,7 @@ class AnimeFacesDataModule(L.LightningDataModule):
         self.portraits = sets["train"]
         self._portraits = sets
         self._artist_names, self._attribute_names = sets["train"].class_names, tuple(chosen)
-        self.train_set, self.val_set = (_Adapted(sets[s], columns) for s in ("train", "val"))
+        self.train_set, self.val_set, self.test_set = (_Adapted(sets[s], columns) for s in ("train", "val", "test"))
 
     @property
     def num_artists(self) -> int:
@@ -219,7 +247,7 @@ class AnimeFacesDataModule(L.LightningDataModule):
         return self.labels("train")
 
     def labels(self, split: str) -> list[int]:
-        """The label (index into ``artist_names``) of every image of ``split`` (train, val), in order."""
+        """The label (index into ``artist_names``) of every image of ``split`` (train, val, test), in order."""
         if self._rows is not None:
             ids = {name: k for k, name in enumerate(self._artist_names)}
             return [ids[r.artist] for r in self._rows if r.split == split]
@@ -229,18 +257,30 @@ class AnimeFacesDataModule(L.LightningDataModule):
         return [label(i) for i in range(len(portraits))]
 
     def train_dataloader(self) -> DataLoader:
-        sampler = None
+        sampler: Sampler | None = None
         if self.balanced:
             labels = self.train_labels
             counts = Counter(labels)
             weights = [1.0 / counts[label] for label in labels]
             sampler = WeightedRandomSampler(weights, num_samples=len(labels), replacement=True)
+        if self.style_pairs:  # the pairs drawn in this process: resumed runs draw the same ones
+            sampler = PairSampler(sampler or RandomSampler(self.train_set))  # type: ignore[arg-type]
         return self._loader(self.train_set, shuffle=sampler is None, sampler=sampler)
 
     def val_dataloader(self) -> DataLoader:
         return self._loader(self.val_set, shuffle=False)
 
-    def _loader(self, dataset: Dataset, shuffle: bool, sampler: WeightedRandomSampler | None = None) -> DataLoader:
+    def test_dataloader(self) -> DataLoader:
+        """The test split: the synthetic source's own held-out stream, a manifest's ``test`` rows.
+
+        Raises:
+            MissingSplitError: the source has no test split, saying how to make one.
+        """
+        if self.test_set is None:
+            raise MissingSplitError(self._no_test)
+        return self._loader(self.test_set, shuffle=False)
+
+    def _loader(self, dataset: Dataset, shuffle: bool, sampler: Sampler | None = None) -> DataLoader:
         training = shuffle or sampler is not None
         return DataLoader(
             dataset,

@@ -1,7 +1,8 @@
 """The manifest of a prepared training set: one CSV row per face crop.
 
 Columns (``MANIFEST_COLUMNS``): ``path`` of the crop, relative to the manifest's folder;
-``artist``; ``tags`` separated by spaces; ``split`` (``train`` or ``val``); ``source``
+``artist``; ``tags`` separated by spaces; ``split`` (``train``, ``val`` or ``test``: ``prepare``
+writes the first two, ``animestyle test`` reads the third); ``source``
 illustration; the face box ``face_x, face_y, face_w, face_h`` and the eye centres
 ``eye_left_x, eye_left_y, eye_right_x, eye_right_y`` in source pixels; the detector's
 ``likelihood``; ``angle`` in degrees by which the face was turned upright.
@@ -25,7 +26,7 @@ MANIFEST_COLUMNS = (
     *("face_x", "face_y", "face_w", "face_h", "eye_left_x", "eye_left_y", "eye_right_x", "eye_right_y"),
     *("likelihood", "angle"),
 )
-SPLITS = ("train", "val")
+SPLITS = ("train", "val", "test")
 _REQUIRED = ("path", "artist", "split")
 
 

@@ -5,20 +5,24 @@ image count, so that prolific artists do not dominate the styles), and a second 
 that same artist. The second one gives the siamese and N-pair discriminators their
 same-artist pairs, and the generator a target of the artist's style rather than of the one
 reference picture (the paper's aim: emulate the artist, do not copy the reference).
+
+The DataModule's training loader draws the pairs through :class:`PairSampler`: each epoch's
+pairs follow from a salt drawn in the main process, so a run resumed from a checkpoint draws
+the references of the uninterrupted run, whatever the number of DataLoader workers.
 """
 
 from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Sampler
 
 from animestyle.data.augment import process_rank
 
-__all__ = ["StylePairs"]
+__all__ = ["PairSampler", "StylePairs"]
 
 
 class StylePairs(Dataset[dict[str, torch.Tensor]]):
@@ -34,6 +38,9 @@ class StylePairs(Dataset[dict[str, torch.Tensor]]):
             (training: new pairs every epoch, reproducible under ``seed_everything``) and the
             DDP rank (each rank its own references); an int fixes item ``i``'s pairs
             (validation: the same pictures and scores every time).
+
+    A key ``(i, salt)`` (from :class:`PairSampler`) gives item ``i`` with pairs that depend on
+    ``i`` and ``salt`` only.
     """
 
     def __init__(self, dataset: Dataset[dict[str, torch.Tensor]], labels: Sequence[int], seed: int | None = None):
@@ -50,11 +57,15 @@ class StylePairs(Dataset[dict[str, torch.Tensor]]):
     def __len__(self) -> int:
         return len(self.dataset)  # type: ignore[arg-type]
 
-    def pair(self, i: int) -> tuple[int, int, int]:
-        """(artist, index of the style image, index of the second image by that artist)."""
-        generator = (
-            self._training_stream() if self.seed is None else torch.Generator().manual_seed(self.seed * 1_000_003 + i)
-        )
+    def pair(self, i: int, salt: int | None = None) -> tuple[int, int, int]:
+        """(artist, index of the style image, index of the second image by that artist); with
+        ``salt``, a function of ``i`` and ``salt``."""
+        if salt is not None:
+            generator = torch.Generator().manual_seed((salt + 1_000_003 * i) % 2**63)
+        elif self.seed is None:
+            generator = self._training_stream()
+        else:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
         artist = self.artists[int(torch.randint(len(self.artists), (), generator=generator))]
         pool = self.by_artist[artist]
         first, second = torch.randperm(len(pool), generator=generator)[:2].tolist() + ([0] if len(pool) == 1 else [])
@@ -68,10 +79,33 @@ class StylePairs(Dataset[dict[str, torch.Tensor]]):
             self._stream = (os.getpid(), torch.Generator().manual_seed(seed))
         return self._stream[1]
 
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, key: int | tuple[int, int]) -> dict[str, torch.Tensor]:
+        i, salt = key if isinstance(key, tuple) else (key, None)
         item = dict(self.dataset[i])
-        artist, style, positive = self.pair(i)
+        artist, style, positive = self.pair(i, salt)
         item["style_x"] = self.dataset[style]["x"]
         item["style_pos_x"] = self.dataset[positive]["x"]
         item["style_artist"] = torch.tensor(artist)
         return item
+
+
+class PairSampler(Sampler[tuple[int, int]]):
+    """Keys ``(i, salt)`` of :class:`StylePairs`: the indices that ``sampler`` draws, with one
+    salt per epoch drawn from torch's global stream in the main process (as ``RandomSampler``
+    draws its shuffle), which a checkpoint saves and a resumed run restores. The pairs of an
+    epoch are then the same in a resumed run as in the uninterrupted one, and independent of
+    how many workers load them; under DDP every rank draws the same salt and loads other items.
+
+    Args:
+        sampler: the training indices (shuffled, or class-balanced).
+    """
+
+    def __init__(self, sampler: Sampler[int]):
+        self.sampler = sampler
+
+    def __len__(self) -> int:
+        return len(self.sampler)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        salt = int(torch.empty((), dtype=torch.int64).random_().item())
+        return ((int(i), salt) for i in self.sampler)

@@ -18,9 +18,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from animestyle.checks import check_channels
 from animestyle.data.synthetic.portrait import check_size
-from animestyle.methods.attribute_editor import check_attribute_names
+from animestyle.data.tags import check_attribute_names
 from animestyle.methods.base import AnimeStyleModule, refuse_lab_data
+from animestyle.nn.modes import eval_mode
 
 __all__ = ["AttributeClassifier", "default_widths"]
 
@@ -52,7 +54,7 @@ class AttributeClassifier(AnimeStyleModule):
 
     Logged: ``train/loss``, ``val/loss`` (BCE with logits, mean over attributes),
     ``val/accuracy`` (mean over attributes of the accuracy at probability 0.5) and
-    ``val/acc_<attribute>`` for each attribute.
+    ``val/acc_<attribute>`` for each attribute; ``animestyle test`` logs the same under ``test/``.
 
     Args:
         attribute_names: the attributes, in the order of the data's ``attrs`` columns
@@ -77,8 +79,7 @@ class AttributeClassifier(AnimeStyleModule):
     ):
         super().__init__()
         self.save_hyperparameters()
-        if channels not in ("rgb", "rgba"):
-            raise ValueError(f"channels={channels!r} is not allowed; choose 'rgb' or 'rgba'")
+        check_channels(channels)
         self.image_size = check_size(image_size, "image_size")
         levels = _levels(image_size)
         self.widths = list(widths) if widths else default_widths(image_size)
@@ -113,12 +114,8 @@ class AttributeClassifier(AnimeStyleModule):
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """Probabilities (B, A) that each attribute is on, in eval mode (restored afterwards)."""
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             return torch.sigmoid(self(x).float())
-        finally:
-            self.train(was_training)
 
     def _loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         logits = self(batch["x"]).float()
@@ -129,12 +126,12 @@ class AttributeClassifier(AnimeStyleModule):
         self.log("train/loss", loss, prog_bar=True)
         return loss
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+    def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
         loss, logits = self._loss(batch)
         correct = ((logits > 0) == (batch["attrs"] > 0.5)).float().mean(0)  # (A,): probability > 0.5
-        self.log("val/loss", loss, prog_bar=True)
-        self.log("val/accuracy", correct.mean(), prog_bar=True)
-        self.log_dict({f"val/acc_{name}": c for name, c in zip(self.attribute_names, correct, strict=True)})
+        self.log(f"{stage}/loss", loss, prog_bar=True)
+        self.log(f"{stage}/accuracy", correct.mean(), prog_bar=True)
+        self.log_dict({f"{stage}/acc_{name}": c for name, c in zip(self.attribute_names, correct, strict=True)})
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.parameters(), lr=self.lr)

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from lightning.pytorch.cli import OptimizerCallable
 
 from animestyle.checks import check_count
+from animestyle.data.tags import check_attribute_names, exclusive_groups
 from animestyle.losses import (
     gan_discriminator,
     gan_generator,
@@ -40,72 +41,15 @@ from animestyle.losses import (
     wgan_generator,
 )
 from animestyle.methods.base import AdversarialModule, refuse_lab_data
+from animestyle.metrics.image_quality import psnr, ssim
 from animestyle.networks.stgan import STGANDiscriminator, STGANGenerator, stgan_preset
 
-__all__ = ["AttributeEditor", "check_attribute_names", "colour_tags", "exclusive_groups"]
+__all__ = ["AttributeEditor"]
 
 Adversarial = Literal["wgan-gp", "vanilla", "lsgan"]
 
-_HAIR_LENGTHS = ("short_hair", "medium_hair", "long_hair", "very_long_hair", "absurdly_long_hair")
-# Danbooru's colour words for hair and eyes (``closed_eyes`` and ``messy_hair`` are not colours).
-_COLOURS = frozenset(
-    [
-        "black",
-        "brown",
-        "blonde",
-        "red",
-        "blue",
-        "pink",
-        "purple",
-        "green",
-        "silver",
-        "white",
-        "grey",
-        "orange",
-        "aqua",
-        "yellow",
-        "gold",
-        "light_brown",
-        "light_blue",
-        "light_purple",
-        "light_green",
-        "dark_blue",
-        "dark_green",
-    ]
-)
 _D_LOSS = {"wgan-gp": wgan_discriminator, "vanilla": gan_discriminator, "lsgan": lsgan_discriminator}
 _G_LOSS = {"wgan-gp": wgan_generator, "vanilla": gan_generator, "lsgan": lsgan_generator}
-
-
-def colour_tags(names: Sequence[str]) -> list[str]:
-    """The hair and eye colour tags among ``names`` (``pink_hair``, ``blue_eyes``; not
-    ``long_hair`` or ``closed_eyes``): an edit switches one on, which says what replaces it;
-    switching one off does not."""
-    return [n for n in names for part in ("_hair", "_eyes") if n.endswith(part) and n.removesuffix(part) in _COLOURS]
-
-
-def check_attribute_names(names: Sequence[str]) -> list[str]:
-    """``names`` as a list; ValueError when it is empty or repeats a name."""
-    if not names:
-        raise ValueError("attribute_names is empty: list the attributes (data.attributes)")
-    if len(set(names)) != len(names):
-        raise ValueError(f"attribute_names repeats a name: {list(names)}")
-    return list(names)
-
-
-def exclusive_groups(names: Sequence[str]) -> list[list[str]]:
-    """Attributes of which a face has at most one, read from Danbooru-style tag names: the
-    hair colours (``<colour>_hair``), the eye colours (``<colour>_eyes``) and the hair
-    lengths. Other tags (``closed_eyes``, ``messy_hair``) are in no group; groups of one name
-    are left out.
-
-    Switching one of a group on switches the others off (:meth:`AttributeEditor.targets`).
-    """
-    colours = colour_tags(names)
-    hair = [n for n in colours if n.endswith("_hair")]
-    eyes = [n for n in colours if n.endswith("_eyes")]
-    lengths = [n for n in names if n in _HAIR_LENGTHS]
-    return [group for group in (hair, eyes, lengths) if len(group) > 1]
 
 
 class AttributeEditor(AdversarialModule):
@@ -118,7 +62,8 @@ class AttributeEditor(AdversarialModule):
     Logged terms: ``d_adv``, ``gp`` (WGAN-GP), ``d_att`` (BCE of the attribute head on real
     images), ``d_att_acc``; ``g_adv``, ``g_att``, ``rec`` on generator iterations; and
     ``val/psnr``, ``val/ssim`` of reconstructions (the report's Table 2) and ``val/d_att_acc``
-    (the discriminator's attribute head on real faces; edits are scored by ``edit-report``).
+    (the discriminator's attribute head on real faces; edits are scored by ``edit-report``),
+    the same under ``test/`` in ``animestyle test``.
 
     Args:
         attribute_names: the attributes, in the order of the data's ``attrs`` columns
@@ -312,14 +257,12 @@ class AttributeEditor(AdversarialModule):
         self.log_parts(parts, prog_bar=("d_adv", "d_att_acc", "rec"))
         self.finish_iteration()
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        from animestyle.metrics.image_quality import psnr, ssim  # here: metrics imports the methods
-
+    def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
         x, a = batch["x"], batch["attrs"]
         rec = self.generator(x, torch.zeros_like(a, dtype=x.dtype)).clamp(-1, 1)
-        self.log("val/psnr", psnr(rec, x).mean(), prog_bar=True)
-        self.log("val/ssim", ssim(rec, x).mean())
-        self.log("val/d_att_acc", ((self.discriminator(x)[1] > 0) == (a > 0.5)).float().mean())
+        self.log(f"{stage}/psnr", psnr(rec, x).mean(), prog_bar=True)
+        self.log(f"{stage}/ssim", ssim(rec, x).mean())
+        self.log(f"{stage}/d_att_acc", ((self.discriminator(x)[1] > 0) == (a > 0.5)).float().mean())
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         hp = self.hparams

@@ -3,6 +3,8 @@
 ``AnimeStyleModule`` records what a checkpoint holds (the method, its data shape), saves
 and restores the random state so that a resumed run continues exactly, and checks that
 checkpoints given as inputs come from the right method with the right number of artists.
+Its ``validation_step`` and ``test_step`` both log the method's ``evaluation_step``, so that
+``animestyle validate`` and ``animestyle test`` report the same measures.
 
 ``AdversarialModule`` adds manual optimisation the way Lightning needs it for GANs: one
 ``update`` per optimizer inside ``toggled_optimizer``; the method's own ``iteration``
@@ -13,16 +15,18 @@ non-finite loss term, naming it, before its update.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import lightning as L
-import numpy as np
 import torch
 from lightning.pytorch.core.optimizer import LightningOptimizer
+from lightning.pytorch.trainer.states import TrainerFn
+
+from animestyle.nn.modes import eval_mode
+from animestyle.rng import ResumesRandomState
 
 __all__ = ["AdversarialModule", "AnimeStyleModule", "CheckpointError", "NonFiniteLossError", "read_checkpoint"]
 
@@ -79,31 +83,7 @@ def refuse_lab_data(module: L.LightningModule) -> None:
         raise ValueError(f"{type(module).__name__} reads sRGB images; set data.colour_space: rgb")
 
 
-def rng_state() -> dict[str, Any]:
-    """The global random streams (torch, CUDA, NumPy, Python) in types that
-    ``torch.load(weights_only=True)`` reads (Lightning's default when resuming): tensors,
-    numbers, strings and tuples, no NumPy arrays."""
-    numpy_state = cast(tuple[str, np.ndarray, int, int, float], np.random.get_state())  # noqa: NPY002
-    name, keys, position, has_gauss, cached_gaussian = numpy_state  # the global stream seed_everything seeds
-    return {
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": (name, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(cached_gaussian)),
-        "python": random.getstate(),
-    }
-
-
-def set_rng_state(state: Mapping[str, Any]) -> None:
-    """Restore what :func:`rng_state` returned; CUDA only onto as many devices as it had."""
-    torch.set_rng_state(state["torch"])
-    if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(state["cuda"])
-    name, keys, *rest = state["numpy"]
-    np.random.set_state((name, np.asarray(keys, dtype=np.int64).astype(np.uint32), *rest))  # noqa: NPY002
-    random.setstate(state["python"])
-
-
-class AnimeStyleModule(L.LightningModule):
+class AnimeStyleModule(ResumesRandomState):
     """Base of every animestyle method.
 
     Subclasses fill :meth:`record` with what later stages must match (architecture, data).
@@ -114,15 +94,41 @@ class AnimeStyleModule(L.LightningModule):
         return {}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
         checkpoint["animestyle"] = {"method": type(self).__name__, **self.record()}
-        checkpoint["rng"] = rng_state()
 
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Resume the random streams (noise, shuffling) exactly where the checkpoint left them."""
-        state = checkpoint.get("rng")
-        if not state or self._trainer is None:  # load_from_checkpoint for inference: leave RNG alone
-            return
-        set_rng_state(state)
+    def load_inputs(self) -> None:
+        """Copy in the weights of the earlier stages' checkpoints this method starts from
+        (GADN stage 2, the style-space VAE and GAN do); nothing by default. Called when a
+        fresh run starts: ``fit``, and ``validate`` or ``test`` without a checkpoint of this
+        method, which then score the starting point."""
+
+    def on_validation_start(self) -> None:
+        self._evaluate_from_inputs()
+
+    def on_test_start(self) -> None:
+        self._evaluate_from_inputs()
+
+    def _evaluate_from_inputs(self) -> None:
+        """``validate``/``test`` of a fresh model (no ``--ckpt_path``): start from the earlier
+        stages' weights, as ``fit`` does in ``on_fit_start``."""
+        fresh = int(getattr(self, "iteration", 0)) == 0
+        if fresh and self.trainer.state.fn in (TrainerFn.VALIDATING, TrainerFn.TESTING):
+            self.load_inputs()
+
+    def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
+        """Score one held-out batch and log each score as ``<stage>/<name>``; ``stage`` is
+        ``"val"`` (validation, ``animestyle validate``) or ``"test"`` (``animestyle test``), so
+        that both report the same measures. Every method implements it."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement evaluation_step")
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        """:meth:`evaluation_step` on a validation batch: ``val/<name>``."""
+        self.evaluation_step(batch, "val")
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        """:meth:`evaluation_step` on a batch of the test split: ``test/<name>``."""
+        self.evaluation_step(batch, "test")
 
 
 class AdversarialModule(AnimeStyleModule):
@@ -204,15 +210,8 @@ class AdversarialModule(AnimeStyleModule):
     @contextmanager
     def evaluating(self, *modules: torch.nn.Module) -> Iterator[None]:
         """``modules`` in eval mode and no gradients, restored afterwards (for pictures)."""
-        modes = [m.training for m in modules]
-        for m in modules:
-            m.eval()
-        try:
-            with torch.no_grad():
-                yield
-        finally:
-            for m, mode in zip(modules, modes, strict=True):
-                m.train(mode)
+        with eval_mode(*modules), torch.no_grad():
+            yield
 
 
 def warmup_schedule(optimizer: torch.optim.Optimizer, iterations: int) -> torch.optim.lr_scheduler.LambdaLR:

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from lightning.pytorch.cli import OptimizerCallable
 from torch import nn
 
+from animestyle.checks import check_channels
 from animestyle.data.augment import PairedAugment
 from animestyle.losses import (
     capped_log_likelihood,
@@ -93,8 +94,7 @@ class _Architecture(AnimeStyleModule):
     ) -> None:
         if num_artists < 2:
             raise ValueError(f"num_artists={num_artists}: GADN separates the styles of at least 2 artists")
-        if channels not in ("rgb", "rgba"):
-            raise ValueError(f"channels={channels!r} is not allowed; choose 'rgb' or 'rgba'")
+        check_channels(channels)
         preset = gadn_preset(image_size, num_artists)
         self.widths = tuple(widths) if widths else preset.channels
         self.fc_width = fc_width or preset.fc_width
@@ -348,13 +348,13 @@ class GADNStage1(_Architecture, AdversarialModule):
         self.finish_iteration()
         self.log_parts({**parts_g, **parts_c}, prog_bar=("rec",))
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        """``val/rec``: reconstruction distance from the mean content code and mean style."""
+    def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
+        """``<stage>/rec``: reconstruction distance from the mean content code and mean style."""
         x, artist = batch["x"], batch["artist"]
         colour, alpha = split_alpha(x, self.rgba)
         mean, _ = self.encoder(x)
         x_rec = self.generator(mean, self.style_bank(artist)[0])
-        self.log("val/rec", pixel_distance(x_rec.float(), colour.float(), alpha), prog_bar=True)
+        self.log(f"{stage}/rec", pixel_distance(x_rec.float(), colour.float(), alpha), prog_bar=True)
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         hp = self.hparams
@@ -467,8 +467,9 @@ class GADNClassifierPretrain(_Architecture):
             )
         return loss
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._step(batch, "val")
+    def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
+        """``<stage>/c2`` (NLL) and ``<stage>/c2_acc`` (artist accuracy) on real images."""
+        self._step(batch, stage)
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         params = [{"params": list(self.classifier.parameters()), "lr": self.hparams["lr"]}]
@@ -612,10 +613,11 @@ class GADNStage2(_Architecture, AdversarialModule):
         """On a fresh run, load E, G, S and C2 (and D's trunk) from the input checkpoints; a
         resumed stage-2 run has them in its own checkpoint, restored before this hook."""
         if int(self.iteration) == 0:
-            self._load_inputs()
+            self.load_inputs()
         super().on_fit_start()
 
-    def _load_inputs(self) -> None:
+    def load_inputs(self) -> None:
+        """E, G, S and C2 (and D's trunk) from ``stage1_checkpoint`` and ``classifier_checkpoint``."""
         hp = self.hparams
         if hp["stage1_checkpoint"] is None:
             raise CheckpointError(f"stage1_checkpoint is not set; {_STAGE1_FIX}")
@@ -716,20 +718,20 @@ class GADNStage2(_Architecture, AdversarialModule):
         self.finish_iteration()
         self.log_parts({**parts_d, **parts_g}, prog_bar=("d", "adv_c2"))
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        """``val/c2_acc`` on real images and ``val/transfer_c2_acc``: how often C2 names the
-        target artist of a transfer (an adversarial C2 should rarely; paper Table 8)."""
+    def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
+        """``<stage>/c2_acc`` on real images and ``<stage>/transfer_c2_acc``: how often C2 names
+        the target artist of a transfer (an adversarial C2 should rarely; paper Table 8)."""
         x, artist = batch["x"], batch["artist"]
         _, alpha = split_alpha(x, self.rgba)
         mean, _ = self.encoder(x)
-        # A fixed target per row (no random draw): validation must not move the training streams.
+        # A fixed target per row (no random draw): evaluation must not move the training streams.
         shift = 1 + torch.arange(len(artist), device=artist.device) % (self.num_artists - 1)
         artist_trg = (artist + shift) % self.num_artists
         fake = with_alpha(self.generator(mean, self.style_bank(artist_trg)[0]), alpha)
         self.log_dict(
             {
-                "val/c2_acc": (self.c2(x).argmax(1) == artist).float().mean(),
-                "val/transfer_c2_acc": (self.c2(fake).argmax(1) == artist_trg).float().mean(),
+                f"{stage}/c2_acc": (self.c2(x).argmax(1) == artist).float().mean(),
+                f"{stage}/transfer_c2_acc": (self.c2(fake).argmax(1) == artist_trg).float().mean(),
             }
         )
 

@@ -1,11 +1,18 @@
-"""Metrics and probes; on synthetic data, scores against the known ground truth."""
+"""Metrics and probes: tensors (or a small protocol, such as a callable from images to codes)
+in, numbers out; on synthetic data, scores against the known ground truth.
+
+Nothing here imports a method, a tool or a callback: the reports that load a checkpoint
+and run these on it live in :mod:`animestyle.tools`.
+"""
 
 from animestyle.metrics.attribute_editing import (
-    edit_report,
+    attribute_columns,
     editable,
     evaluate_edits,
     evaluate_reconstruction,
+    real_batches,
 )
+from animestyle.metrics.batches import image_batches
 from animestyle.metrics.encoder_analysis import (
     class_centre_distance,
     encode_dataset,
@@ -16,30 +23,29 @@ from animestyle.metrics.encoder_analysis import (
 )
 from animestyle.metrics.image_quality import psnr, ssim
 from animestyle.metrics.oracle import SyntheticOracle, evaluate_oracle, load_oracle, oracle_path, train_oracle
-from animestyle.metrics.reference_transfer import evaluate_reference_transfers, nst_report, style_references
+from animestyle.metrics.reference_transfer import evaluate_reference_transfers, style_references
 from animestyle.metrics.style_space import (
     accuracy_by_dims,
     default_dims,
     encode_images,
-    markdown_table,
     plot_curves,
     reconstruction_by_dims,
     spearman_by_dimension,
     spearman_chance,
     spearman_matrix,
-    style_report,
     suggest_dims,
     variance_ratio_by_dims,
 )
+from animestyle.metrics.tables import markdown_table
 from animestyle.metrics.transfer import ArtistPredictor, evaluate_transfers, target_artists
 
 __all__ = [
     "ArtistPredictor",
     "SyntheticOracle",
     "accuracy_by_dims",
+    "attribute_columns",
     "class_centre_distance",
     "default_dims",
-    "edit_report",
     "editable",
     "encode_dataset",
     "encode_images",
@@ -50,21 +56,21 @@ __all__ = [
     "evaluate_reference_transfers",
     "evaluate_transfers",
     "format_tables",
+    "image_batches",
     "label_classes",
     "load_oracle",
     "markdown_table",
     "naive_bayes_probe",
-    "nst_report",
     "oracle_path",
     "plot_curves",
     "psnr",
+    "real_batches",
     "reconstruction_by_dims",
     "spearman_by_dimension",
     "spearman_chance",
     "spearman_matrix",
     "ssim",
     "style_references",
-    "style_report",
     "suggest_dims",
     "target_artists",
     "train_oracle",

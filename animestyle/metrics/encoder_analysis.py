@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader
 from animestyle.checks import check_count
 from animestyle.data.synthetic import SyntheticPortraits, categorical_factors
 from animestyle.metrics.devices import module_device
+from animestyle.nn.modes import eval_mode
 
 __all__ = [
     "class_centre_distance",
@@ -342,11 +343,9 @@ def encode_dataset(
     batch_size = check_count("batch_size", batch_size, 1)
     if device is None:
         device = module_device(encoder)
-    was_training = encoder.training
-    encoder.eval()
     codes: list[torch.Tensor] = []
     labels: dict[str, list[torch.Tensor]] = {name: [] for name in ("artist", *(f.name for _, f in _CATEGORICAL))}
-    try:
+    with eval_mode(encoder):
         for batch in DataLoader(dataset, batch_size=batch_size, num_workers=num_workers):
             out: Any = encoder(batch["x"].to(device))
             mean = out[0] if isinstance(out, tuple | list) else out
@@ -354,8 +353,6 @@ def encode_dataset(
             labels["artist"].append(batch["true_artist"])
             for j, factor in _CATEGORICAL:
                 labels[factor.name].append(batch["content"][:, j].long())
-    finally:
-        encoder.train(was_training)
     if not codes:
         raise ValueError("dataset is empty: nothing to encode")
     return torch.cat(codes), {name: torch.cat(parts) for name, parts in labels.items()}

@@ -34,6 +34,8 @@ from animestyle.data.synthetic import (
     categorical_factors,
 )
 from animestyle.data.synthetic.portrait import check_size
+from animestyle.nn.modes import eval_mode
+from animestyle.rng import ResumesRandomState
 
 __all__ = ["BATCH_SIZE", "STEPS", "SyntheticOracle", "evaluate_oracle", "load_oracle", "oracle_path", "train_oracle"]
 
@@ -57,7 +59,7 @@ def _conv(in_channels: int, out_channels: int, stride: int = 1) -> list[nn.Modul
     ]
 
 
-class SyntheticOracle(L.LightningModule):
+class SyntheticOracle(ResumesRandomState):
     """Predicts the artist and every content factor of a synthetic portrait.
 
     Categorical factors (and the artist) get classification heads; continuous factors
@@ -121,9 +123,11 @@ class SyntheticOracle(L.LightningModule):
         losses["continuous"] = F.mse_loss(preds["continuous"], targets["continuous"])
         loss = torch.stack(list(losses.values())).sum()
         self.log(f"{stage}/loss", loss, prog_bar=True)
-        if stage == "val":
+        if stage != "train":
             accuracy = {
-                f"val/acc_{n}": (preds[n].argmax(1) == targets[n]).float().mean() for n in losses if n != "continuous"
+                f"{stage}/acc_{n}": (preds[n].argmax(1) == targets[n]).float().mean()
+                for n in losses
+                if n != "continuous"
             }
             self.log_dict(accuracy)
         return loss
@@ -145,6 +149,9 @@ class SyntheticOracle(L.LightningModule):
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._step(batch, "val")
 
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "test")
+
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         optimizer = torch.optim.AdamW(self.parameters(), lr=self.lr, weight_decay=1e-4)
         total = int(self.trainer.estimated_stepping_batches)
@@ -154,12 +161,8 @@ class SyntheticOracle(L.LightningModule):
     @torch.no_grad()
     def predict_artist(self, x: torch.Tensor) -> torch.Tensor:
         """(B,) int64 predicted artist of images ``x`` (B, 3, H, W) in [-1, 1], in eval mode."""
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             return self(x)["artist"].argmax(1)
-        finally:
-            self.train(was_training)
 
 
 @torch.no_grad()
@@ -167,24 +170,22 @@ def evaluate_oracle(oracle: SyntheticOracle, dataset: SyntheticPortraits, batch_
     """Accuracy of every classification head and mean absolute error (in the factor's own
     units) of every continuous factor, on ``dataset``; ``chance_*`` is the accuracy of
     always answering the most frequent class."""
-    was_training = oracle.training
-    oracle.eval()
     device = next(oracle.parameters()).device
     correct: dict[str, float] = {}
     abs_err = torch.zeros(len(_CONTINUOUS))
     counts: dict[str, torch.Tensor] = {}
-    for batch in DataLoader(dataset, batch_size=batch_size):
-        preds, targets = oracle(batch["x"].to(device)), SyntheticOracle.targets(batch)
-        for name, logits in preds.items():
-            if name == "continuous":
-                scale = (_CONT_HIGH - _CONT_LOW) / 2
-                abs_err += ((logits.cpu() - targets[name]).abs() * scale).sum(0)
-                continue
-            correct[name] = correct.get(name, 0.0) + (logits.argmax(1).cpu() == targets[name]).sum().item()
-            counts[name] = counts.get(name, torch.zeros(logits.shape[1])) + torch.bincount(
-                targets[name], minlength=logits.shape[1]
-            )
-    oracle.train(was_training)
+    with eval_mode(oracle):
+        for batch in DataLoader(dataset, batch_size=batch_size):
+            preds, targets = oracle(batch["x"].to(device)), SyntheticOracle.targets(batch)
+            for name, logits in preds.items():
+                if name == "continuous":
+                    scale = (_CONT_HIGH - _CONT_LOW) / 2
+                    abs_err += ((logits.cpu() - targets[name]).abs() * scale).sum(0)
+                    continue
+                correct[name] = correct.get(name, 0.0) + (logits.argmax(1).cpu() == targets[name]).sum().item()
+                counts[name] = counts.get(name, torch.zeros(logits.shape[1])) + torch.bincount(
+                    targets[name], minlength=logits.shape[1]
+                )
     n = len(dataset)
     metrics = {f"acc_{name}": c / n for name, c in correct.items()}
     metrics.update({f"chance_{name}": (c.max() / n).item() for name, c in counts.items()})

@@ -13,47 +13,71 @@ For the first ``k`` dimensions of a code ordered by nested dropout:
   close it would get by merely separating the artists.
 - :func:`suggest_dims`: the smallest ``k`` that is almost as good as all dimensions.
 
-:func:`style_report` (``animestyle style-report``) runs them on a trained
+``animestyle style-report`` (:mod:`animestyle.tools.style_report`) runs them on a trained
 :class:`~animestyle.methods.MetricStyleEncoder` or
 :class:`~animestyle.methods.StyleConditionedVAE` checkpoint, and :func:`plot_curves` draws
 the curves.
 
-Everything here is a pure function of tensors, except :func:`encode_images`,
-:func:`reconstruction_by_dims` and :func:`style_report`, which run a module over images.
+Everything here is a pure function of tensors, except :func:`encode_images` and
+:func:`reconstruction_by_dims`, which run a model over images; a model is anything with the
+few methods of :class:`StyleCoder` or :class:`ContentReconstructor`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import torch
-from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from animestyle.checks import check_count
-from animestyle.data.datamodule import AnimeFacesDataModule, SyntheticSource
-from animestyle.data.synthetic import CONTENT_FACTORS, STYLE_FACTORS, Categorical, Style
-from animestyle.methods.base import read_checkpoint
-from animestyle.methods.style_space import MetricStyleEncoder, StyleConditionedVAE
+from animestyle.data.datamodule import AnimeFacesDataModule
+from animestyle.data.synthetic import CONTENT_FACTORS, STYLE_FACTORS, Categorical
+from animestyle.metrics.batches import image_batches
 from animestyle.metrics.devices import module_device
+from animestyle.nn.modes import eval_mode
 
 __all__ = [
+    "ContentReconstructor",
+    "StyleCoder",
     "accuracy_by_dims",
+    "check_dims",
     "default_dims",
     "encode_images",
-    "markdown_table",
     "plot_curves",
     "reconstruction_by_dims",
     "spearman_by_dimension",
     "spearman_chance",
     "spearman_matrix",
-    "style_report",
     "suggest_dims",
     "variance_ratio_by_dims",
 ]
+
+
+class StyleCoder(Protocol):
+    """What the metrics use of a :class:`~animestyle.methods.MetricStyleEncoder`."""
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """sRGB images (B, 3, S, S) in [-1, 1] -> style codes (B, D)."""
+        ...
+
+    def classify(self, codes: torch.Tensor, dims: int) -> torch.Tensor:
+        """Codes (N, D) -> (N,) int64 artists, from the first ``dims`` dimensions."""
+        ...
+
+
+class ContentReconstructor(Protocol):
+    """What the metrics use of a :class:`~animestyle.methods.StyleConditionedVAE`."""
+
+    content_dim: int
+
+    def reconstruction_error(self, x: torch.Tensor, dims: list[int]) -> list[float]:
+        """Mean squared error of reconstructions of ``x`` from the first ``k`` content
+        dimensions, for each ``k`` in ``dims``."""
+        ...
+
 
 _CATEGORICAL_NAMES = frozenset(f.name for f in CONTENT_FACTORS + STYLE_FACTORS if isinstance(f, Categorical))
 
@@ -72,7 +96,8 @@ def _check_codes(codes: torch.Tensor, labels: torch.Tensor) -> None:
         raise ValueError(f"labels must be integer class indices; got dtype {labels.dtype}")
 
 
-def _check_dims(dims: Sequence[int], width: int, name: str = "dims") -> list[int]:
+def check_dims(dims: Sequence[int], width: int, name: str = "dims") -> list[int]:
+    """``dims`` as a list of numbers of kept dimensions, each in [1, ``width``]; ValueError naming ``name``."""
     dims = list(dims)
     if not dims:
         raise ValueError(f"{name} is empty: give at least one number of kept dimensions")
@@ -101,7 +126,7 @@ def default_dims(width: int) -> list[int]:
 
 @torch.no_grad()
 def accuracy_by_dims(
-    encoder: MetricStyleEncoder, codes: torch.Tensor, labels: torch.Tensor, dims: Sequence[int], chunk: int = 4096
+    encoder: StyleCoder, codes: torch.Tensor, labels: torch.Tensor, dims: Sequence[int], chunk: int = 4096
 ) -> list[float]:
     """Classification accuracy from the first ``k`` code dimensions, for each ``k`` in ``dims``
     (Figure 1 left).
@@ -123,7 +148,7 @@ def accuracy_by_dims(
         one accuracy in [0, 1] per entry of ``dims``.
     """
     _check_codes(codes, labels)
-    dims = _check_dims(dims, codes.shape[1])
+    dims = check_dims(dims, codes.shape[1])
     chunk = check_count("chunk", chunk, 1)
     device = module_device(encoder)
     correct = [0] * len(dims)
@@ -184,7 +209,7 @@ def variance_ratio_by_dims(
         where V_inter is 0 (every code equal in those dimensions).
     """
     _check_codes(codes, labels)
-    dims = _check_dims(dims, codes.shape[1])
+    dims = check_dims(dims, codes.shape[1])
     intra, inter = _per_dimension_variances(codes, labels)
     intra_k, inter_k = intra.cumsum(0), inter.cumsum(0).clamp_min(0)  # clamp: rounding of a 0
     rows = []
@@ -369,36 +394,9 @@ def suggest_dims(
 # --- running a module over images ---------------------------------------------------------------
 
 
-def _image_batches(
-    datamodule: AnimeFacesDataModule, split: str, limit: int | None, device: torch.device, desc: str
-) -> Iterator[dict[str, torch.Tensor]]:
-    """Up to ``limit`` images of ``split``, in order, as float batches on ``device``."""
-    if split not in ("train", "val"):
-        raise ValueError(f"split={split!r} is not allowed; choose 'train' or 'val'")
-    if limit is not None:
-        check_count("limit", limit, 1)
-    dataset = datamodule.train_set if split == "train" else datamodule.val_set
-    size = len(dataset)  # type: ignore[arg-type]
-    total = size if limit is None else min(limit, size)
-    loader = DataLoader(dataset, batch_size=datamodule.batch_size, shuffle=False, num_workers=datamodule.num_workers)
-    seen = 0
-    with tqdm(total=total, desc=desc, unit="image", leave=False) as bar:
-        for batch in loader:
-            if seen >= total:
-                break
-            batch = {k: v[: total - seen] for k, v in batch.items()}
-            batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
-            batch = datamodule.on_after_batch_transfer(batch, 0)
-            seen += len(batch["x"])
-            bar.update(len(batch["x"]))
-            yield batch
-    if seen == 0:
-        raise ValueError(f"the {split} split holds no images")
-
-
 @torch.no_grad()
 def encode_images(
-    module: MetricStyleEncoder, datamodule: AnimeFacesDataModule, split: str = "val", limit: int | None = 1024
+    module: StyleCoder, datamodule: AnimeFacesDataModule, split: str = "val", limit: int | None = 1024
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """Style codes of the first ``limit`` images of a split, with their labels and, on
     synthetic data, their true style factors.
@@ -419,26 +417,22 @@ def encode_images(
         was trained on) and the true style factors (N, len(STYLE_FACTORS)) float32 in the
         order of ``Style.names()`` (None unless the data is synthetic), all on the CPU.
     """
-    was_training = module.training
-    module.eval()
     codes: list[torch.Tensor] = []
     labels: list[torch.Tensor] = []
     styles: list[torch.Tensor] = []
-    try:
-        for batch in _image_batches(datamodule, split, limit, module_device(module), "encoding"):
+    with eval_mode(module):
+        for batch in image_batches(datamodule, split, limit, module_device(module), "encoding"):
             codes.append(module.encode(batch["x"]).float().cpu())
             labels.append(batch["artist"].cpu())
             if "style" in batch:
                 styles.append(batch["style"].float().cpu())
-    finally:
-        module.train(was_training)
     factors = torch.cat(styles) if styles and len(styles) == len(codes) else None
     return torch.cat(codes), torch.cat(labels), factors
 
 
 @torch.no_grad()
 def reconstruction_by_dims(
-    module: StyleConditionedVAE,
+    module: ContentReconstructor,
     datamodule: AnimeFacesDataModule,
     dims: Sequence[int],
     split: str = "val",
@@ -458,51 +452,19 @@ def reconstruction_by_dims(
     Returns:
         one mean squared error (network colour space, per pixel and channel) per entry of ``dims``.
     """
-    dims = _check_dims(dims, module.content_dim)
-    was_training = module.training
-    module.eval()
+    dims = check_dims(dims, module.content_dim)
     totals = [0.0] * len(dims)
     count = 0
-    try:
-        for batch in _image_batches(datamodule, split, limit, module_device(module), "reconstructing"):
+    with eval_mode(module):
+        for batch in image_batches(datamodule, split, limit, module_device(module), "reconstructing"):
             n = len(batch["x"])
             for j, error in enumerate(module.reconstruction_error(batch["x"], dims)):
                 totals[j] += error * n  # every image has the same number of pixels
             count += n
-    finally:
-        module.train(was_training)
     return [t / count for t in totals]
 
 
 # --- output -------------------------------------------------------------------------------------
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if value == 0 or 1e-3 <= abs(value) < 1e4:
-            return f"{value:.4f}"
-        return f"{value:.3e}"
-    return str(value)
-
-
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A Markdown table; floats with 4 decimals (scientific when tiny or huge).
-
-    Args:
-        header: the column titles.
-        rows: the cells of each row, as many as ``header``.
-
-    Returns:
-        the table, one line per row, without a trailing newline.
-    """
-    for row in rows:
-        if len(row) != len(header):
-            raise ValueError(f"a row has {len(row)} cells but the header {len(header)}: {list(row)}")
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def plot_curves(
@@ -561,128 +523,3 @@ def plot_curves(
     finally:
         plt.close(figure)
     return path
-
-
-# --- the tool -----------------------------------------------------------------------------------
-
-_METHODS = ("MetricStyleEncoder", "StyleConditionedVAE")
-_FIX = "train one with animestyle fit --config examples/style_space/<size>/metric.yaml (or vae.yaml)"
-
-
-def style_report(
-    checkpoint: str,
-    output: str | None = None,
-    manifest: str | None = None,
-    folder: str | None = None,
-    synthetic_seed: int = 0,
-    images: int = 1024,
-    dims: list[int] | None = None,
-) -> dict[str, Any]:
-    """Score a style encoder or content VAE checkpoint by kept code dimensions; suggest how many to keep.
-
-    The scores are printed as Markdown tables and returned.
-
-    For a :class:`~animestyle.methods.MetricStyleEncoder` (either objective): classification
-    accuracy and the ratio of within-artist variance to between-artist squared distance
-    (the paper's Figure 1), the suggested number of style dimensions (the smallest reaching
-    99% of the all-dimensions accuracy) and, on synthetic data, the true style factor each
-    dimension follows. For a :class:`~animestyle.methods.StyleConditionedVAE`: the
-    reconstruction error and the suggested number of content dimensions (the smallest within
-    1% of the best error).
-
-    Images are held-out (val) ones of the data the module was trained on: ``manifest`` or
-    ``folder``, else the synthetic portraits (``synthetic_seed``, which must be the training
-    seed) with the checkpoint's number of artists.
-
-    Args:
-        checkpoint: a MetricStyleEncoder or StyleConditionedVAE ``.ckpt``.
-        output: folder for PNG plots of the curves (created); None: no plots.
-        manifest: a ``manifest.csv`` written by ``animestyle prepare``.
-        folder: a folder of ``<artist>/<crop>.png``.
-        synthetic_seed: seed of the synthetic portraits, when neither is given.
-        images: held-out images to score (at most).
-        dims: numbers of kept dimensions; default 1, 2, 4, ... and the code width.
-
-    Returns:
-        the numbers: ``method``, ``images``, ``dims``, ``suggested_dims`` and, for an
-        encoder, ``objective``, ``num_artists``, ``chance_accuracy``, ``accuracy``,
-        ``v_intra``, ``v_inter``, ``ratio``, ``spearman`` (a list of ``{"dim", "factor",
-        "rho", "chance"}`` with ``chance`` from :func:`spearman_chance`, or None on real
-        data); for a VAE ``reconstruction_error``; and ``plots`` (the PNGs written).
-    """
-    images = check_count("images", images, 1)
-    check_count("synthetic_seed", synthetic_seed, 0)
-    record = read_checkpoint(checkpoint, "checkpoint", _METHODS, _FIX)["animestyle"]
-    method = record["method"]
-    width = record["style_dim"] if method == "MetricStyleEncoder" else record["content_dim"]
-    dims = _check_dims(dims, width) if dims is not None else default_dims(width)
-    source = None
-    if not (manifest or folder):
-        source = SyntheticSource(num_artists=record["num_artists"], seed=synthetic_seed, train_size=1, val_size=images)
-    data = AnimeFacesDataModule(
-        manifest=manifest, folder=folder, synthetic=source, image_size=record["image_size"], batch_size=64
-    )
-    if data.num_artists != record["num_artists"]:
-        given = "manifest" if manifest else "folder"
-        raise ValueError(
-            f"{given} holds {data.num_artists} artists but the checkpoint was trained on {record['num_artists']}; "
-            "score a module on the data it was trained on"
-        )
-    out = Path(output) if output is not None else None
-    result: dict[str, Any] = {"checkpoint": str(checkpoint), "method": method, "dims": dims, "plots": []}
-
-    if method == "StyleConditionedVAE":
-        vae = StyleConditionedVAE.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True)
-        errors = reconstruction_by_dims(vae, data, dims, "val", images)
-        suggested = suggest_dims(errors, dims, higher_is_better=False)
-        count = min(images, len(data.val_set))  # type: ignore[arg-type]
-        result.update(images=count, reconstruction_error=errors, suggested_dims=suggested)
-        print(
-            f"**StyleConditionedVAE: reconstruction error by kept content dimensions, {result['images']} val images**"
-        )
-        print()
-        print(markdown_table(["k", "reconstruction error (MSE)"], list(zip(dims, errors, strict=True))))
-        print(f"\nSuggested content dims: {suggested} (the smallest k within 1% of the best error)")
-        if out is not None:
-            result["plots"].append(
-                str(plot_curves({"VAE": (dims, errors)}, "reconstruction error (MSE)", out / "reconstruction.png"))
-            )
-        return result
-
-    encoder = MetricStyleEncoder.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True)
-    codes, labels, factors = encode_images(encoder, data, "val", images)
-    accuracy = accuracy_by_dims(encoder, codes, labels, dims)
-    variances = variance_ratio_by_dims(codes, labels, dims)
-    suggested = suggest_dims(accuracy, dims)
-    chance = 1 / record["num_artists"]
-    spearman = None
-    if factors is not None:
-        chance_rho = spearman_chance(codes, labels, factors, Style.names())
-        spearman = [
-            {"dim": d, "factor": name, "rho": rho, "chance": c}
-            for (d, name, rho), c in zip(spearman_by_dimension(codes, factors, Style.names()), chance_rho, strict=True)
-        ]
-    result.update(
-        objective=record["objective"], num_artists=record["num_artists"], images=len(codes), chance_accuracy=chance,
-        accuracy=accuracy, v_intra=[v[0] for v in variances], v_inter=[v[1] for v in variances],
-        ratio=[v[2] for v in variances], suggested_dims=suggested, spearman=spearman,
-    )  # fmt: skip
-    print(
-        f"**MetricStyleEncoder (objective={record['objective']}) by kept style dimensions, {len(codes)} val "
-        f"images, {record['num_artists']} artists (chance accuracy {chance:.4f})**"
-    )
-    print()
-    rows = [(k, a, *v) for k, a, v in zip(dims, accuracy, variances, strict=True)]
-    print(markdown_table(["k", "accuracy", "V_intra", "V_inter", "V_intra / V_inter"], rows))
-    print(f"\nSuggested style dims: {suggested} (the smallest k reaching 99% of the accuracy with {max(dims)} dims)")
-    if spearman is not None:
-        print("\n**True style factor each dimension follows most (Spearman rank correlation)**\n")
-        header = ["dim", "factor", "rho", "chance level of abs(rho) (95%, artists shuffled)"]
-        print(markdown_table(header, [(s["dim"], s["factor"], s["rho"], s["chance"]) for s in spearman]))
-    if out is not None:
-        name = "metric learning" if record["objective"] == "metric" else "classification"
-        result["plots"] += [
-            str(plot_curves({name: (dims, accuracy)}, "accuracy", out / "accuracy.png", baselines={"chance": chance})),
-            str(plot_curves({name: (dims, result["ratio"])}, "V_intra / V_inter", out / "ratio.png")),
-        ]
-    return result

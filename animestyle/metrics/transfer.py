@@ -19,6 +19,7 @@ from animestyle.checks import check_count
 from animestyle.data.synthetic import SyntheticPortraits
 from animestyle.losses import pixel_distance
 from animestyle.metrics.devices import module_device
+from animestyle.nn.modes import eval_mode
 
 __all__ = ["ArtistPredictor", "evaluate_transfers", "target_artists"]
 
@@ -111,12 +112,8 @@ def evaluate_transfers(
     source = torch.tensor([portraits.artist(i) for i in range(num_items)])
     target = target_artists(source, portraits.num_artists, seed)
     device, oracle_device = module_device(encoder), module_device(oracle)
-    modules = (encoder, generator, style_bank)
-    modes = [m.training for m in modules]
     totals = dict.fromkeys(("target", "source", "truth", "true_render", "identity"), 0.0)
-    try:
-        for m in modules:
-            m.eval()
+    with eval_mode(encoder, generator, style_bank):
         loader = DataLoader(Subset(portraits, range(num_items)), batch_size=batch_size)
         for batch in loader:
             index = batch["index"]
@@ -134,9 +131,6 @@ def evaluate_transfers(
             totals["truth"] += (predicted_true == artist_trg).sum().item()
             totals["true_render"] += pixel_distance(x_fake, x_true).item() * n
             totals["identity"] += pixel_distance(batch["x"], x_true).item() * n
-    finally:
-        for m, mode in zip(modules, modes, strict=True):
-            m.train(mode)
     return {
         "oracle_target_accuracy": totals["target"] / num_items,
         "oracle_source_accuracy": totals["source"] / num_items,

@@ -24,7 +24,7 @@ from torch import nn
 
 from animestyle.networks.gadn import check_images
 from animestyle.nn import GatedConv2d, SelectiveTransferUnit
-from animestyle.nn.stu import tile
+from animestyle.nn.tiled_code import append_tiled, tile
 
 __all__ = ["STGANDiscriminator", "STGANGenerator", "STGANPreset", "stgan_levels", "stgan_preset"]
 
@@ -203,7 +203,7 @@ class STGANGenerator(nn.Module):
             raise ValueError(f"features must be the {len(self.widths)} encoder levels; got {len(features)}")
         _check_diff(diff, features[0].shape[0], self.attr_dim)
         skips = self.skips(features, diff)
-        z = torch.cat([features[-1], tile(diff, features[-1])], 1)
+        z = append_tiled(features[-1], diff)
         for j, layer in enumerate(self.decoder):
             if j > 0:
                 joined = [z]

@@ -5,11 +5,12 @@ from animestyle.nn.ema import EMA
 from animestyle.nn.gated_conv import GatedConv2d
 from animestyle.nn.gaussian import GaussianHead
 from animestyle.nn.haar import haar_merge, haar_split
+from animestyle.nn.modes import eval_mode
 from animestyle.nn.nested_dropout import NestedDropout
 from animestyle.nn.residual import ResidualDown, ResidualUp, WNResidual
 from animestyle.nn.stu import SelectiveTransferUnit
 from animestyle.nn.style_bank import StyleBank
-from animestyle.nn.tiled_code import append_tiled
+from animestyle.nn.tiled_code import append_tiled, tile
 
 __all__ = [
     "EMA",
@@ -24,6 +25,8 @@ __all__ = [
     "TPReLU",
     "WNResidual",
     "append_tiled",
+    "eval_mode",
     "haar_merge",
     "haar_split",
+    "tile",
 ]

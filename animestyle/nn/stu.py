@@ -21,12 +21,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["SelectiveTransferUnit", "tile"]
+from animestyle.nn.tiled_code import append_tiled
 
-
-def tile(vector: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """(B, A) -> (B, A, H, W) with the height, width and dtype of ``like`` (B, C, H, W)."""
-    return vector.to(like.dtype)[:, :, None, None].expand(-1, -1, like.shape[2], like.shape[3])
+__all__ = ["SelectiveTransferUnit"]
 
 
 class SelectiveTransferUnit(nn.Module):
@@ -65,7 +62,7 @@ class SelectiveTransferUnit(nn.Module):
 
     def _state_hat(self, feature: torch.Tensor, state: torch.Tensor, diff: torch.Tensor) -> torch.Tensor:
         self._check(feature, state, diff)
-        return self.upsample(torch.cat([state, tile(diff, state)], 1))
+        return self.upsample(append_tiled(state, diff))
 
     def _gates(self, feature: torch.Tensor, state_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         both = torch.cat([feature, state_hat], 1)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from animestyle.callbacks import save_grid
 from animestyle.data.synthetic import SyntheticPortraits
+from animestyle.images import save_grid
 from animestyle.methods import CheckpointError, GADNStage1, GADNStage2
 from animestyle.methods.base import read_checkpoint
 

@@ -49,6 +49,7 @@ from animestyle.metrics import (
     load_oracle,
 )
 from animestyle.metrics.oracle import STEPS as ORACLE_STEPS
+from animestyle.nn import eval_mode
 
 CATEGORICAL = [f.name for f in CONTENT_FACTORS if isinstance(f, Categorical)]
 
@@ -147,15 +148,13 @@ def fit(model: L.LightningModule, data: SyntheticPortraits, steps: int, args: ar
 def reconstruction_distance(model: GADNStage1, data: SyntheticPortraits, device: torch.device) -> float:
     """Mean ``pixel_distance(G(mean E(x), mean S(label)), x)`` over ``data`` (the val/rec of stage 1)."""
     model.to(device)
-    was_training = model.training
-    model.eval()
     total = 0.0
-    for batch in DataLoader(data, batch_size=256):
-        x, label = batch["x"].to(device), batch["artist"].to(device)
-        mean, _ = model.encoder(x)
-        x_rec = model.generator(mean, model.style_bank(label)[0])
-        total += pixel_distance(x_rec.float(), x).item() * len(x)
-    model.train(was_training)
+    with eval_mode(model):
+        for batch in DataLoader(data, batch_size=256):
+            x, label = batch["x"].to(device), batch["artist"].to(device)
+            mean, _ = model.encoder(x)
+            x_rec = model.generator(mean, model.style_bank(label)[0])
+            total += pixel_distance(x_rec.float(), x).item() * len(x)
     model.cpu()
     return total / len(data)
 

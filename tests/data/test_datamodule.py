@@ -157,10 +157,28 @@ def test_bad_manifest_rows_are_named(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"manifest.csv, row 5: the crop '.*missing.png' does not exist"):
         AnimeFacesDataModule(manifest=str(manifest))
     manifest.write_text(good + "crops/a/0.png,a,,holdout\n")
-    with pytest.raises(ValueError, match=r"row 5: split='holdout' is not one of \['train', 'val'\]"):
+    with pytest.raises(ValueError, match=r"row 5: split='holdout' is not one of \['train', 'val', 'test'\]"):
         AnimeFacesDataModule(manifest=str(manifest))
     with pytest.raises(ValueError, match="does not exist; make one with `animestyle prepare`"):
         AnimeFacesDataModule(manifest=str(tmp_path / "nope.csv"))
+
+
+def test_the_test_split_is_held_out_and_a_manifest_without_one_says_how_to_add_it(tmp_path: Path) -> None:
+    from animestyle.data.datamodule import MissingSplitError
+
+    source = SyntheticSource(num_artists=2, train_size=4, val_size=4)
+    dm = AnimeFacesDataModule(synthetic=source, image_size=32, batch_size=4)
+    val, test = next(iter(dm.val_dataloader()))["x"], next(iter(dm.test_dataloader()))["x"]
+    assert test.shape == val.shape  # test_size: as many as val_size
+    assert not any(torch.equal(a, b) for a in test for b in val)  # a stream of its own
+    sized = AnimeFacesDataModule(synthetic=SyntheticSource(num_artists=2, test_size=3), image_size=32)
+    assert len(sized.test_dataloader().dataset) == 3  # type: ignore[arg-type]
+
+    manifest = _crops(tmp_path, {"a": 4})
+    with pytest.raises(MissingSplitError, match=r"has no rows with split 'test' \(prepare writes train and val"):
+        AnimeFacesDataModule(manifest=str(manifest)).test_dataloader()
+    manifest.write_text(manifest.read_text() + "crops/a/0.png,a,,test\n")
+    assert len(AnimeFacesDataModule(manifest=str(manifest)).test_dataloader().dataset) == 1  # type: ignore[arg-type]
 
 
 def test_one_source_at_a_time(tmp_path: Path) -> None:

@@ -437,6 +437,19 @@ def test_stage2_continues_from_both_checkpoints_with_a_frozen_encoder(
     assert_same(snapshot(rebuilt), end, "the rebuilt stage 2")
 
 
+@pytest.mark.parametrize("evaluate", ["validate", "test"])
+def test_stage2_evaluated_without_training_scores_the_stage1_starting_point(
+    checkpoints: dict[str, Path], evaluate: str, tmp_path: Path
+) -> None:
+    """``animestyle validate``/``test`` of a fresh stage 2 (no checkpoint of its own) scores
+    the networks it starts from, as ``fit`` would: E, G and S of stage 1, not random ones."""
+    model = GADNStage2(num_artists=4, image_size=32, stage1_checkpoint=str(checkpoints["stage1"]))
+    getattr(trainer(tmp_path, max_steps=0), evaluate)(model, datamodule=data())
+    stage1 = torch.load(checkpoints["stage1"], map_location="cpu", weights_only=True)["state_dict"]
+    for name in ("encoder", "generator", "style_bank"):
+        assert_same(sub_state(snapshot(model), name), sub_state(stage1, name), f"{name} when {evaluate} ran")
+
+
 def test_stage1_overfits_one_batch(tmp_path: Path) -> None:
     """Reconstruction of 8 fixed images drops clearly in 100 iterations."""
     L.seed_everything(0, verbose=False)

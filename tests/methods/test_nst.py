@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from animestyle.data import AnimeFacesDataModule, SyntheticSource
+from animestyle.inference import load_checkpoint
 from animestyle.methods import DualDiscriminatorNST, EncoderDiscriminatorNST, ReferenceTransferModule
 from animestyle.methods.base import CheckpointError
-from animestyle.methods.nst.tool import load_nst, transfer
 from tests.helpers import cpu_trainer
 
 SIZE = 32
@@ -262,36 +262,17 @@ def test_approach_2_is_much_smaller_than_approach_1_at_the_authors_settings() ->
 
 
 @pytest.mark.parametrize("name", MAKERS)
-def test_a_checkpoint_loads_for_transfer_from_python_and_the_tool(name: str, tmp_path: Path) -> None:
+def test_a_checkpoint_loads_for_transfer_from_python(name: str, tmp_path: Path) -> None:
+    """(``animestyle transfer`` on such checkpoints: tests/tools/test_transfer.py.)"""
     torch.manual_seed(0)
     model = MAKERS[name]()
     trainer = cpu_trainer(tmp_path, max_steps=3, limit_val_batches=0)
     trainer.fit(model, _data())
     trainer.save_checkpoint(tmp_path / "nst.ckpt")
-    loaded, record = load_nst(tmp_path / "nst.ckpt")
+    loaded, record = load_checkpoint(tmp_path / "nst.ckpt")
     assert type(loaded) is type(model)
     assert record["image_size"] == SIZE
     content = torch.rand(2, 3, SIZE, SIZE) * 2 - 1
     torch.testing.assert_close(loaded.transfer(content, content[:1]), model.transfer(content, content[:1]))
-    # the tool: image files in, PNGs out
-    from animestyle.data.synthetic import SyntheticPortraits
-
-    portraits = SyntheticPortraits(length=3, num_artists=3, size=64, seed=0)
-    for i in range(3):
-        portraits.image(i).save(tmp_path / f"face{i}.png")
-    written = transfer(
-        str(tmp_path / "nst.ckpt"), content=[str(tmp_path / "face0.png"), str(tmp_path / "face1.png")],
-        style=str(tmp_path / "face2.png"), output=str(tmp_path / "out"),
-    )  # fmt: skip
-    assert sorted(p.name for p in written) == ["face0_face2.png", "face1_face2.png", "transfers.png"]
-    with pytest.raises(ValueError, match=r"cannot read image .*nothing\.png"):
-        transfer(str(tmp_path / "nst.ckpt"), content=[str(tmp_path / "nothing.png")], style=str(tmp_path / "face2.png"))
-    (tmp_path / "other").mkdir()
-    portraits.image(1).save(tmp_path / "other" / "face0.png")
-    clashing = [str(tmp_path / "face0.png"), str(tmp_path / "other" / "face0.png")]
-    clash = str(tmp_path / "clash")
-    with pytest.raises(ValueError, match=r"content images \['face0'\] share a file name"):
-        transfer(str(tmp_path / "missing.ckpt"), content=clashing, style=str(tmp_path / "face2.png"), output=clash)
-    assert not (tmp_path / "clash").exists()
     with pytest.raises(CheckpointError, match="does not exist"):
-        load_nst(tmp_path / "missing.ckpt")
+        load_checkpoint(tmp_path / "missing.ckpt")

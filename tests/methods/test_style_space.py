@@ -1,30 +1,26 @@
 """The style-space paper's three LightningModules and the exploration of a trained GAN: the
 metric loss on hand-placed codes, the Lab colour path, checkpoints between the stages, which
-network each GAN step trains, and the pictures of ``animestyle explore``.
+network each GAN step trains, and the grids of ``animestyle.methods.style_space.explore``.
 
 Real runs are tiny (32 px, 4 artists, widths 8 / 16 / 32, one or two iterations) and shared by the
-module: one metric encoder, one classification encoder and one VAE, then one GAN on copies
-of their checkpoints.
+session (the fixtures ``stages`` and ``gan_run`` of ``tests/fixtures.py``; ``tests/tools`` tests
+``animestyle explore`` on them): one metric encoder, one classification encoder and one VAE, then
+one GAN on copies of their checkpoints.
 """
 
 from __future__ import annotations
 
 import math
-import shutil
-import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 import lightning as L
 import pytest
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
-from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
-from animestyle.data import AnimeFacesDataModule, SyntheticSource
+from animestyle.data import AnimeFacesDataModule
 from animestyle.data.colour import rgb_to_lab
 from animestyle.methods import CheckpointError, MetricStyleEncoder, StyleConditionedVAE, StyleContentGAN
 from animestyle.methods.style_space.explore import (
@@ -34,53 +30,27 @@ from animestyle.methods.style_space.explore import (
     style_interpolation,
     transfer_grid,
 )
-from animestyle.methods.style_space.tool import explore
 from animestyle.networks.style_space import WNDecoder, WNEncoder
+from tests.fixtures import (
+    ARTISTS,
+    CONTENT_DIM,
+    GAN_SETTINGS,
+    SIZE,
+    STYLE_DIM,
+    STYLE_DIMS,
+    WIDTHS,
+    GanRun,
+    data,
+    encoder,
+    snapshot,
+)
 from tests.helpers import cpu_trainer
-
-ARTISTS, SIZE, WIDTHS = 4, 32, [8, 16, 32]
-STYLE_DIM, STYLE_DIMS, CONTENT_DIM = 8, 4, 8
-GAN_SETTINGS: dict[str, Any] = {
-    "widths": WIDTHS,
-    "discriminator_widths": [8, 16],
-    "patches": 2,
-    "content_dims": 6,
-    "free_dims": 3,
-}
-
 
 # --- helpers -------------------------------------------------------------------------------
 
 
-def data() -> AnimeFacesDataModule:
-    """64 training images in 4 batches of 16 (no augmentation: every pass sees the same)."""
-    source = SyntheticSource(num_artists=ARTISTS, train_size=64, val_size=16)
-    return AnimeFacesDataModule(synthetic=source, image_size=SIZE, batch_size=16)
-
-
 def trainer(root: Path, max_steps: int, **kwargs: Any) -> L.Trainer:
     return cpu_trainer(root, max_steps, **kwargs)
-
-
-def fit(module: L.LightningModule, root: Path, max_steps: int, callbacks: list[L.Callback] | None = None) -> Path:
-    """Train ``module`` on :func:`data`; its ``last.ckpt`` (written by ModelCheckpoint)."""
-    L.seed_everything(0, verbose=False)
-    saving = ModelCheckpoint(dirpath=root, save_last=True)
-    run = trainer(root, max_steps, enable_checkpointing=True, callbacks=[saving, *(callbacks or [])])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tiny-data warnings (few batches, no workers)
-        run.fit(module, datamodule=data())
-    path = root / "last.ckpt"
-    assert path.is_file()
-    return path
-
-
-def encoder(**kwargs: Any) -> MetricStyleEncoder:
-    return MetricStyleEncoder(ARTISTS, SIZE, widths=WIDTHS, style_dim=STYLE_DIM, **kwargs)
-
-
-def snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 def sub_state(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
@@ -96,53 +66,6 @@ def assert_same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor], what: st
 
 def state_of(path: Path) -> dict[str, torch.Tensor]:
     return torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
-
-
-class _AtStart(L.Callback):
-    """The module's state as training starts (after ``on_fit_start`` loaded the encoders)."""
-
-    state: dict[str, torch.Tensor]
-
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.state = snapshot(pl_module)
-
-
-@pytest.fixture(scope="module")
-def stages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Checkpoints of a metric encoder, a classification encoder and a VAE on the first."""
-    root = tmp_path_factory.mktemp("style_space")
-    metric = fit(encoder(), root / "metric", max_steps=2)
-    classifier = fit(encoder(objective="classification"), root / "classifier", max_steps=1)
-    vae = StyleConditionedVAE(
-        ARTISTS, SIZE, style_checkpoint=str(metric), style_dims=STYLE_DIMS, content_dim=CONTENT_DIM, fc_width=16
-    )
-    return {"metric": metric, "classifier": classifier, "vae": fit(vae, root / "vae", max_steps=2)}
-
-
-@dataclass
-class GanRun:
-    checkpoint: Path
-    model: StyleContentGAN
-    start: dict[str, torch.Tensor]
-    end: dict[str, torch.Tensor]
-    inputs: tuple[Path, Path]  # the copies of the metric and VAE checkpoints it was built on
-
-
-@pytest.fixture(scope="module")
-def gan_run(stages: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> GanRun:
-    """Two GAN iterations on copies of the earlier stages' checkpoints (used by nothing else),
-    with the style statistics over every training batch."""
-    root = tmp_path_factory.mktemp("gan")
-    metric, vae = root / "metric.ckpt", root / "vae.ckpt"
-    shutil.copy(stages["metric"], metric)
-    shutil.copy(stages["vae"], vae)
-    model = StyleContentGAN(
-        ARTISTS, SIZE, style_checkpoint=str(metric), content_checkpoint=str(vae), statistics_batches=50, **GAN_SETTINGS
-    )
-    at_start = _AtStart()
-    checkpoint = fit(model, root, max_steps=4, callbacks=[at_start])  # 2 optimizer steps per iteration
-    assert int(model.iteration) == 2
-    return GanRun(checkpoint, model, at_start.state, snapshot(model), (metric, vae))
 
 
 @pytest.fixture
@@ -675,23 +598,3 @@ def test_transfer_grid_draws_each_content_in_each_style(gan: StyleContentGAN, mo
     torch.testing.assert_close(cast(torch.Tensor, call["style"]).view(3, 2, -1), style[None].expand(3, -1, -1))
     torch.testing.assert_close(cast(torch.Tensor, call["content"]).view(3, 2, -1), content[:, None].expand(-1, 2, -1))
     torch.testing.assert_close(grid[2, 1], gan.generate(style[1:], content[2:])[0], atol=1e-5, rtol=1e-4)
-
-
-def test_explore_writes_the_pngs_it_returns(gan_run: GanRun, tmp_path: Path) -> None:
-    out = tmp_path / "pictures"
-    written = explore(str(gan_run.checkpoint), str(out), num_images=2, dims=[0], ranked_from=32)
-    names = ["random_styles", "interpolation", "reconstruction", "transfer", "sweep_dim00"]
-    assert written == [out / f"{name}.png" for name in names]
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{name}.png" for name in names)
-    # (rows, cols) of 32 px images with 1-pixel gaps: 33 n + 1
-    shapes = {"random_styles": (2, 2), "interpolation": (5, 5), "reconstruction": (2, 2), "transfer": (2, 2)}
-    shapes["sweep_dim00"] = (2 + 2, 5)  # two sweeps, then the lowest and highest ranked images
-    for name, (rows, cols) in shapes.items():
-        with Image.open(out / f"{name}.png") as picture:
-            assert picture.size == (33 * cols + 1, 33 * rows + 1), name
-
-
-def test_explore_refuses_a_checkpoint_of_another_stage(stages: dict[str, Path], tmp_path: Path) -> None:
-    with pytest.raises(CheckpointError, match=r"checkpoint=.* is a StyleConditionedVAE checkpoint"):
-        explore(str(stages["vae"]), str(tmp_path / "out"))
-    assert not (tmp_path / "out").exists()

@@ -1,29 +1,21 @@
-"""Attribute-editing metrics (ANIMEGAN report Sec. 5), ``animestyle edit-report`` and ``animestyle edit``."""
+"""Attribute-editing metrics (ANIMEGAN report Sec. 5). The tools ``animestyle edit-report`` and
+``animestyle edit`` are tested in ``tests/tools``."""
 
 from __future__ import annotations
 
 import json
-import warnings
-from pathlib import Path
 from typing import ClassVar
 
-import lightning as L
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-from animestyle.cli import main
 from animestyle.data import AnimeFacesDataModule
 from animestyle.data.datamodule import SyntheticSource
 from animestyle.data.synthetic import ATTRIBUTE_NAMES, SyntheticPortraits, attributes, with_attribute
-from animestyle.methods import AttributeClassifier, AttributeEditor
-from animestyle.methods.base import CheckpointError
-from animestyle.methods.edit_tool import edit, load_image
-from animestyle.metrics import edit_report, editable, evaluate_edits, evaluate_reconstruction, psnr, ssim
+from animestyle.metrics import editable, evaluate_edits, evaluate_reconstruction, psnr, ssim
 from animestyle.metrics.image_quality import changed_region, region_psnr
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # in an order of their own, to check that columns are matched by name
 NAMES = ["smile", "blush", "open_mouth", "long_hair", "pink_hair", "blue_eyes"]
 COLUMNS = [ATTRIBUTE_NAMES.index(n) for n in NAMES]
@@ -233,167 +225,4 @@ def test_evaluate_reconstruction_on_data_without_ground_truth() -> None:
     assert evaluate_reconstruction(_Editor(_Identity()), data, images=3)["per_attribute"] == {}  # type: ignore[arg-type]
 
 
-# --- tiny checkpoints ---------------------------------------------------------------------------
-
-
-def _fit_and_save(module: L.LightningModule, root: Path, steps: int) -> Path:
-    """``module`` trained ``steps`` optimizer steps on tiny synthetic data, saved under ``root``."""
-    L.seed_everything(0, verbose=False)
-    data = AnimeFacesDataModule(
-        synthetic=SyntheticSource(num_artists=2, train_size=16, val_size=8), image_size=32,
-        attributes=list(module.hparams["attribute_names"]),
-        batch_size=8,
-    )  # fmt: skip
-    trainer = L.Trainer(
-        max_steps=steps, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, limit_val_batches=1, num_sanity_val_steps=0, default_root_dir=root,
-        accelerator="cpu",
-    )  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tiny-data warnings (few batches, no workers)
-        trainer.fit(module, datamodule=data)
-    path = root / f"{type(module).__name__}.ckpt"
-    trainer.save_checkpoint(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def tiny_editor(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An AttributeEditor checkpoint (32 px, widths 8-16-32) after one iteration."""
-    editor = AttributeEditor(attribute_names=NAMES, image_size=32, widths=[8, 16, 32], n_critic=1)
-    return _fit_and_save(editor, tmp_path_factory.mktemp("editor"), steps=2)
-
-
-@pytest.fixture(scope="module")
-def tiny_attribute_classifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An AttributeClassifier checkpoint (32 px) after two steps, reading more than the editor."""
-    classifier = AttributeClassifier([*NAMES, "glasses"], image_size=32, widths=[8, 16, 32])
-    return _fit_and_save(classifier, tmp_path_factory.mktemp("classifier"), steps=2)
-
-
-def _grid_size(path: Path) -> tuple[int, int]:
-    assert path.read_bytes()[:8] == PNG_MAGIC
-    with Image.open(path) as image:
-        return image.size
-
-
-def test_edit_report_on_synthetic_portraits(
-    tiny_editor: Path, tiny_attribute_classifier: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    result = edit_report(
-        str(tiny_editor), str(tiny_attribute_classifier), output=str(tmp_path / "out"), images=8, num_artists=2
-    )
-    printed = capsys.readouterr().out
-    assert "| PSNR (dB) | SSIM |" in printed
-    assert "| attribute | n | edit PSNR | input PSNR | edit SSIM | input SSIM | edit PSNR, changed region |" in printed
-    assert "| **mean** |" in printed
-    assert "| pink_hair |" in printed
-    assert result["images"] == 8
-    assert result["attributes"] == NAMES
-    assert all(0 <= row["acc_edit"] <= 1 for row in result["per_attribute"].values() if row["n"])
-    # 8 rows; columns: input, reconstruction, one per attribute; 32 px images with 1 px gaps
-    assert _grid_size(tmp_path / "out" / "edits.png") == (1 + (2 + len(NAMES)) * 33, 1 + 8 * 33)
-    saved = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert saved["per_attribute"] == result["per_attribute"]
-    assert saved["reconstruction"] == result["reconstruction"]
-
-
-def test_edit_report_on_a_folder_of_crops_without_classifier(
-    tiny_editor: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    portraits = _portraits(12)
-    for i in range(12):
-        (tmp_path / "faces" / f"artist{i % 2}").mkdir(parents=True, exist_ok=True)
-        portraits.image(i).save(tmp_path / "faces" / f"artist{i % 2}" / f"{i}.png")
-    result = edit_report(str(tiny_editor), folder=str(tmp_path / "faces"), output=str(tmp_path / "out"), images=6)
-    assert result["images"] == 6
-    assert result["per_attribute"] == {}
-    assert 0 < result["reconstruction"]["ssim"] <= 1
-    assert "| PSNR (dB) | SSIM |" in capsys.readouterr().out
-    assert (tmp_path / "out" / "edits.png").is_file()
-
-
-def test_edit_report_refuses_a_classifier_of_other_attributes(tiny_editor: Path, tmp_path: Path) -> None:
-    other = AttributeClassifier(["blush", "glasses"], image_size=32, widths=[8, 16, 32])
-    path = _fit_and_save(other, tmp_path, steps=0)
-    with pytest.raises(CheckpointError, match=r"\['smile', 'open_mouth', 'long_hair', 'pink_hair', 'blue_eyes'\]"):
-        edit_report(str(tiny_editor), str(path), images=2)
-    with pytest.raises(CheckpointError, match="AttributeEditor"):
-        edit_report(str(path), images=2)
-
-
-# --- animestyle edit ------------------------------------------------------------------------
-
-
-def _faces(folder: Path) -> list[str]:
-    """Two face files: a 40 px RGB PNG and a 32 px JPEG."""
-    portraits = SyntheticPortraits(length=2, num_artists=2, size=40)
-    folder.mkdir(parents=True, exist_ok=True)
-    portraits.image(0).save(folder / "a.png")
-    portraits.image(1).resize((32, 32)).save(folder / "b.jpg")
-    return [str(folder / "a.png"), str(folder / "b.jpg")]
-
-
-def test_load_image_resizes_and_greys_out_transparency(tmp_path: Path) -> None:
-    image = Image.new("RGBA", (64, 64), (255, 0, 0, 255))
-    image.paste((0, 0, 255, 0), (0, 0, 32, 64))  # left half transparent blue
-    image.save(tmp_path / "half.png")
-    x = load_image(tmp_path / "half.png", 32)
-    assert x.shape == (3, 32, 32)
-    assert torch.equal(x[:, :, :16], torch.zeros(3, 32, 16))  # transparent: mid grey
-    assert torch.equal(x[:, :, 16:], torch.tensor([1.0, -1.0, -1.0])[:, None, None].expand(3, 32, 16))
-
-
-def test_edit_writes_edited_images_and_a_before_after_grid(
-    tiny_editor: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    files = _faces(tmp_path / "in")
-    written = edit(str(tiny_editor), images=files, changes={"blush": 1, "pink_hair": 1}, output=str(tmp_path / "out"))
-    assert [p.name for p in written] == ["a_edited.png", "b_edited.png", "before_after.png"]
-    assert _grid_size(tmp_path / "out" / "a_edited.png") == (32, 32)
-    assert _grid_size(tmp_path / "out" / "before_after.png") == (1 + 2 * 33, 1 + 2 * 33)
-    printed = capsys.readouterr().out
-    assert f"{files[0]}: source attributes read:" in printed
-    assert f"{files[1]}: source attributes read:" in printed
-    edit(str(tiny_editor), images=files[:1], changes={"smile": 0}, output=str(tmp_path / "nogrid"), grid=False)
-    assert sorted(p.name for p in (tmp_path / "nogrid").iterdir()) == ["a_edited.png"]
-
-
-def test_edit_names_unknown_attributes_and_unreadable_files(tiny_editor: Path, tmp_path: Path) -> None:
-    files = _faces(tmp_path / "in")
-    with pytest.raises(ValueError, match=r"unknown attribute 'purple_eyebrows'.*\['smile', 'blush'"):
-        edit(str(tiny_editor), images=files, changes={"purple_eyebrows": 1}, output=str(tmp_path / "out"))
-    (tmp_path / "in" / "broken.png").write_text("not a picture")
-    for bad in ("broken.png", "missing.png"):
-        with pytest.raises(ValueError, match=f"cannot read image '.*{bad}'"):
-            edit(
-                str(tiny_editor),
-                images=[*files, str(tmp_path / "in" / bad)],
-                changes={"blush": 1},
-                output=str(tmp_path / "out"),
-            )
-    assert not (tmp_path / "out").exists()  # nothing written before every input is checked
-    with pytest.raises(ValueError, match=r"changes\['blush'\]=2"):
-        edit(str(tiny_editor), images=files, changes={"blush": 2}, output=str(tmp_path / "out"))
-
-
-# --- the command line -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("tool", "flag"), [("edit", "--changes"), ("edit-report", "--classifier")])
-def test_tools_have_help(tool: str, flag: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main([tool, "--help"])
-    assert exit_.value.code == 0
-    assert flag in capsys.readouterr().out
-
-
-def test_edit_through_the_command_line(tiny_editor: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    files = _faces(tmp_path / "in")
-    out = tmp_path / "out"
-    main(["edit", str(tiny_editor), "--images", json.dumps(files), "--changes", '{"blush": 1}', "--output", str(out)])
-    assert (out / "a_edited.png").is_file()
-    assert (out / "before_after.png").is_file()
-    with pytest.raises(SystemExit, match="animestyle edit: error: unknown attribute 'wings'"):
-        main(["edit", str(tiny_editor), "--images", json.dumps(files), "--changes", '{"wings": 1}'])
-    capsys.readouterr()
+# --- load_image ----------------------------------------------------------------------------

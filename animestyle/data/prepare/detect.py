@@ -1,6 +1,7 @@
 """Anime face detection with AnimeFace 2009 (the ``animeface`` package), as the papers did.
 
-``animeface`` reads Pillow's internal image structure. With Pillow 12 or later it silently
+``animeface`` comes with the ``prepare`` extra (``pip install 'animestyle[prepare]'``),
+with the Pillow pin it needs. It reads Pillow's internal image structure. With Pillow 12 or later it silently
 finds no face at all (0 faces on 36 real illustrations with Pillow 12 and 13, against 37
 faces in 33 of them with Pillow 11.3), which would look like "no faces in your data".
 :func:`require_detector` therefore refuses to run under Pillow 12+.
@@ -44,14 +45,16 @@ def require_detector() -> ModuleType:
     if major >= 12:
         raise RuntimeError(
             f"the face detector (animeface) finds no faces with Pillow {PIL.__version__}: it reads Pillow "
-            "internals that changed in Pillow 12, and fails silently. Install Pillow below 12 "
-            "(pip install 'pillow<12'), as animestyle's own requirements do."
+            "internals that changed in Pillow 12, and fails silently. Install the prepare extra, which "
+            "brings the detector with a Pillow it can read: pip install 'animestyle[prepare]' "
+            "(from a clone: pip install -e '.[prepare]')"
         )
     try:
         return importlib.import_module("animeface")
     except ImportError as error:
         raise RuntimeError(
-            "the face detector needs the animeface package (wheels for Linux x86-64 and macOS): pip install animeface"
+            "animestyle prepare needs the face detector (animeface; wheels for Linux x86-64 and macOS), which "
+            "the prepare extra installs: pip install 'animestyle[prepare]' (from a clone: pip install -e '.[prepare]')"
         ) from error
 
 

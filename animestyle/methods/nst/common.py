@@ -1,5 +1,5 @@
 """What both of Deelaka's approaches share: reference-guided ``transfer``, its pictures, the
-data checks, the validation scores and the parameter counts."""
+data checks, the validation and test scores and the parameter counts."""
 
 from __future__ import annotations
 
@@ -236,16 +236,16 @@ class ReferenceTransferModule(AdversarialModule):
         method's style discriminator measures it."""
         raise NotImplementedError
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        """``val/content_l1``: mean |transfer - content|; ``val/style_distance``: the style
+    def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
+        """``<stage>/content_l1``: mean |transfer - content|; ``<stage>/style_distance``: the style
         discriminator's distance from each transfer to the second image by the reference's
-        artist, beside ``val/style_distance_content``, the same for the content image. The
+        artist, beside ``<stage>/style_distance_content``, the same for the content image. The
         transfers are :meth:`transfer`'s (the moving averages, when kept)."""
         content, style, positive = batch["x"], batch["style_x"], batch["style_pos_x"]
         fake = self.transfer(content, style)
-        self.log("val/content_l1", (fake.float() - content.float()).abs().mean(), prog_bar=True)
-        self.log("val/style_distance", self.style_distance(fake, positive).mean(), prog_bar=True)
-        self.log("val/style_distance_content", self.style_distance(content, positive).mean())
+        self.log(f"{stage}/content_l1", (fake.float() - content.float()).abs().mean(), prog_bar=True)
+        self.log(f"{stage}/style_distance", self.style_distance(fake, positive).mean(), prog_bar=True)
+        self.log(f"{stage}/style_distance_content", self.style_distance(content, positive).mean())
 
     def parameter_counts(self) -> dict[str, int]:
         """Parameters per network, ``transfer`` (what :meth:`transfer` runs) and ``total``

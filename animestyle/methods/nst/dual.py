@@ -51,8 +51,8 @@ class DualDiscriminatorNST(ReferenceTransferModule):
 
     Logged terms: ``dc`` (content discriminator BCE), ``ds`` (style discriminator pairwise
     loss), ``ds_pair_acc`` (pairs it places on the right side of half the margin),
-    ``g_style``, ``g_content``, ``g_l1``; validation: see
-    :meth:`~animestyle.methods.nst.common.ReferenceTransferModule.validation_step`.
+    ``g_style``, ``g_content``, ``g_l1``; validation and test: see
+    :meth:`~animestyle.methods.nst.common.ReferenceTransferModule.evaluation_step`.
 
     Args:
         num_artists: linked from the data (sample grids, records).

@@ -46,8 +46,8 @@ class EncoderDiscriminatorNST(ReferenceTransferModule):
 
     Logged terms: ``dc`` (content encoder's pairwise loss), ``ds`` (style encoder's N-pair
     loss), ``ds_acc`` (references whose nearest column is a second image by their artist),
-    ``g_style``, ``g_content``, ``g_l1``; validation: see
-    :meth:`~animestyle.methods.nst.common.ReferenceTransferModule.validation_step`.
+    ``g_style``, ``g_content``, ``g_l1``; validation and test: see
+    :meth:`~animestyle.methods.nst.common.ReferenceTransferModule.evaluation_step`.
 
     Args:
         num_artists: linked from the data (sample grids, records).

@@ -11,14 +11,12 @@ with the module in eval mode (:func:`explore` does both).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import torch
 
-if TYPE_CHECKING:
-    from animestyle.methods.style_space.gan import StyleContentGAN
-
 __all__ = [
+    "StyleContentGenerator",
     "dimension_sweep",
     "random_styles",
     "rank_by_dimension",
@@ -29,7 +27,26 @@ __all__ = [
 SIGMAS = (-2.0, -1.0, 0.0, 1.0, 2.0)
 
 
-def random_styles(gan: StyleContentGAN, content: torch.Tensor, count: int, seed: int = 0) -> torch.Tensor:
+class StyleContentGenerator(Protocol):
+    """What exploring uses of a :class:`~animestyle.methods.StyleContentGAN` (which calls
+    these functions for its own sample grids, so they cannot import it)."""
+
+    style_dims: int
+
+    def split(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Codes (B, code_dim) -> style (B, style_dims), content and free parts."""
+        ...
+
+    def codes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """sRGB images (B, 3, S, S) -> standardised style and content codes."""
+        ...
+
+    def generate(self, style: torch.Tensor, content: torch.Tensor, free: torch.Tensor | None = None) -> torch.Tensor:
+        """Codes -> sRGB images (B, 3, S, S) in [-1, 1]."""
+        ...
+
+
+def random_styles(gan: StyleContentGenerator, content: torch.Tensor, count: int, seed: int = 0) -> torch.Tensor:
     """Each content (rows) drawn in ``count`` random styles from N(0, I) (columns), the same
     styles in every row (Figure 3, left).
 
@@ -49,7 +66,7 @@ def random_styles(gan: StyleContentGAN, content: torch.Tensor, count: int, seed:
 
 
 def style_interpolation(
-    gan: StyleContentGAN, corners: torch.Tensor, content: torch.Tensor, steps: int = 5
+    gan: StyleContentGenerator, corners: torch.Tensor, content: torch.Tensor, steps: int = 5
 ) -> torch.Tensor:
     """One content in styles bilinearly interpolated between four corner styles (Figure 3,
     right): top-left, top-right, bottom-left, bottom-right.
@@ -73,7 +90,9 @@ def style_interpolation(
     return images.view(steps, steps, *images.shape[1:])
 
 
-def dimension_sweep(gan: StyleContentGAN, dim: int, z: torch.Tensor, sigmas: Iterable[float] = SIGMAS) -> torch.Tensor:
+def dimension_sweep(
+    gan: StyleContentGenerator, dim: int, z: torch.Tensor, sigmas: Iterable[float] = SIGMAS
+) -> torch.Tensor:
     """Random codes (rows) with style dimension ``dim`` set to each of ``sigmas`` (columns),
     everything else unchanged (Figures 4 and 5; the styles are standardised, so a value is
     in standard deviations of the training set).
@@ -112,7 +131,7 @@ def rank_by_dimension(styles: torch.Tensor, dim: int, count: int) -> tuple[torch
     return order[:count], order.flip(0)[:count]
 
 
-def transfer_grid(gan: StyleContentGAN, contents: torch.Tensor, styles: torch.Tensor) -> torch.Tensor:
+def transfer_grid(gan: StyleContentGenerator, contents: torch.Tensor, styles: torch.Tensor) -> torch.Tensor:
     """The content of each of ``contents`` (rows) with the style of each of ``styles``
     (columns), from their codes (Sec. 6.4, Figure 7).
 

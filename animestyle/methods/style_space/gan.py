@@ -153,12 +153,17 @@ class StyleContentGAN(StyleSpaceModule):
     def on_fit_start(self) -> None:
         super().on_fit_start()
         if int(self.iteration) == 0:  # a resumed run has all of it in its own checkpoint
-            hp = self.hparams
-            load_style_encoder(self.style, hp["style_checkpoint"])
-            load_network(
-                self.content, hp["content_checkpoint"], "content_checkpoint", "StyleConditionedVAE", VAE_FIX, "encoder"
-            )
-            self._style_statistics()
+            self.load_inputs()
+
+    def load_inputs(self) -> None:
+        """The frozen style and content encoders from ``style_checkpoint`` and
+        ``content_checkpoint``, and the statistics that standardise the style codes."""
+        hp = self.hparams
+        load_style_encoder(self.style, hp["style_checkpoint"])
+        load_network(
+            self.content, hp["content_checkpoint"], "content_checkpoint", "StyleConditionedVAE", VAE_FIX, "encoder"
+        )
+        self._style_statistics()
 
     @torch.no_grad()
     def _style_statistics(self) -> None:
@@ -233,13 +238,13 @@ class StyleContentGAN(StyleSpaceModule):
         self.log_parts({"d": d_loss, **d_parts, **g_parts}, prog_bar=("d", "g_adv", "style"))
         self.finish_iteration()
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        """``val/style`` and ``val/content``: how well the codes of real images come back
+    def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
+        """``<stage>/style`` and ``<stage>/content``: how well the codes of real images come back
         from the images they generate (the paper's reconstruction, Sec. 6.4)."""
         style, content = self.codes(batch["x"])
         again = self.to_network(self.generate(style, content))
-        self.log("val/style", (self.style(again) - style).square().mean(), prog_bar=True)
-        self.log("val/content", (self.content(again)[0][:, : self.content_dims] - content).square().mean())
+        self.log(f"{stage}/style", (self.style(again) - style).square().mean(), prog_bar=True)
+        self.log(f"{stage}/content", (self.content(again)[0][:, : self.content_dims] - content).square().mean())
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         make = self.optimizer or torch.optim.RMSprop

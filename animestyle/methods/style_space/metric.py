@@ -131,10 +131,12 @@ class MetricStyleEncoder(StyleSpaceModule):
         self.log_parts({"loss": loss, **parts}, prog_bar=("loss", "accuracy"))
         self.finish_iteration()
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+    def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
+        """``<stage>/accuracy``: artists read from the full codes (nearest representative, or
+        the classifier's argmax)."""
         codes = self.encode(batch["x"])
         accuracy = (self.classify(codes, self.style_dim) == batch["artist"]).float().mean()
-        self.log("val/accuracy", accuracy, prog_bar=True)
+        self.log(f"{stage}/accuracy", accuracy, prog_bar=True)
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         params = [{"params": [p for p in self.parameters() if p.requires_grad], "lr": self.hparams["lr"]}]

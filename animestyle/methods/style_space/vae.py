@@ -105,7 +105,11 @@ class StyleConditionedVAE(StyleSpaceModule):
     def on_fit_start(self) -> None:
         super().on_fit_start()
         if int(self.iteration) == 0:  # a resumed run has the style encoder in its own checkpoint
-            load_style_encoder(self.style, self.hparams["style_checkpoint"])
+            self.load_inputs()
+
+    def load_inputs(self) -> None:
+        """The frozen style encoder from ``style_checkpoint``."""
+        load_style_encoder(self.style, self.hparams["style_checkpoint"])
 
     def _encode(self, lab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Network-colour images (B, 3, S, S) -> content means (B, content_dim) and raw style
@@ -142,8 +146,9 @@ class StyleConditionedVAE(StyleSpaceModule):
         self.log_parts(parts, prog_bar=("rec",))
         self.finish_iteration()
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self.log("val/rec", self.reconstruction_error(batch["x"], [self.content_dim])[0], prog_bar=True)
+    def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
+        """``<stage>/rec``: :meth:`reconstruction_error` from every content dimension."""
+        self.log(f"{stage}/rec", self.reconstruction_error(batch["x"], [self.content_dim])[0], prog_bar=True)
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         params = [{"params": [p for p in self.parameters() if p.requires_grad], "lr": self.hparams["lr"]}]

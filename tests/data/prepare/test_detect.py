@@ -7,12 +7,6 @@ from animestyle.data.synthetic import SyntheticPortraits
 pytest.importorskip("animeface", reason="animeface has wheels for Linux x86-64 and macOS only")
 
 
-def test_the_detector_refuses_pillow_12_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(detect.PIL, "__version__", "12.0.0")
-    with pytest.raises(RuntimeError, match=r"finds no faces with Pillow 12\.0\.0.*pip install 'pillow<12'"):
-        detect.detect_faces(Image.new("RGB", (64, 64)))
-
-
 def test_faces_found_on_a_downscaled_copy_map_back_to_the_original() -> None:
     portrait = SyntheticPortraits(length=1, num_artists=1, size=256, seed=1, split="test", jitter=0.0).image(0)
     (direct,) = detect.detect_faces(portrait, max_side=512)
