@@ -7,11 +7,15 @@ Layers: this module sits above :mod:`animestyle.methods` and below :mod:`animest
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
+import numpy as np
 import torch
+from PIL import Image
+from tqdm import tqdm
 
 from animestyle.images import load_image
 from animestyle.methods import (
@@ -28,7 +32,7 @@ from animestyle.methods import (
 )
 from animestyle.methods.base import AnimeStyleModule, read_checkpoint
 
-__all__ = ["METHODS", "load", "load_checkpoint", "load_images"]
+__all__ = ["METHODS", "Images", "Model", "load", "load_checkpoint", "load_images"]
 
 METHODS: dict[str, type[AnimeStyleModule]] = {
     method.__name__: method
@@ -81,22 +85,20 @@ def load_checkpoint(
     return model.eval(), record
 
 
-def load(path: str | Path, device: str | torch.device | None = None) -> Any:
-    """The trained model of any animestyle checkpoint, in eval mode, on ``device``.
+def load(path: str | Path, device: str | torch.device | None = None) -> Model:
+    """The trained model of any animestyle checkpoint, ready to use: eval mode, on ``device``,
+    behind the one interface of :class:`Model` (``transfer``, ``edit``, ``encode``,
+    ``artists``, ``attributes``, ...).
 
     Args:
         path: a ``.ckpt`` written by ``animestyle fit`` for any method of :data:`METHODS`.
-        device: where to put it; None: CUDA when available, else the CPU.
-
-    Returns:
-        the method's LightningModule (e.g. a :class:`~animestyle.methods.GADNStage2`), whose
-        ``transfer``, ``edit`` or ``encode`` methods the method pages describe.
+        device: where to run it; None: CUDA when available, else the CPU.
 
     Raises:
         CheckpointError: when the file is missing, unreadable or not an animestyle checkpoint.
     """
-    model, _ = load_checkpoint(path)
-    return model.to(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"))
+    module, record = load_checkpoint(path)
+    return Model(module.to(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu")), record)
 
 
 def load_images(paths: Sequence[str | Path], size: int) -> torch.Tensor:
@@ -108,3 +110,212 @@ def load_images(paths: Sequence[str | Path], size: int) -> torch.Tensor:
         ValueError: naming the first file that is missing or not a readable image.
     """
     return torch.stack([load_image(p, size) for p in paths])
+
+
+Images: TypeAlias = "torch.Tensor | Image.Image | str | Path | Sequence[Image.Image | str | Path]"
+"""What :class:`Model` takes and gives back: a (B, C, H, W) or (C, H, W) tensor in [-1, 1], a
+PIL image, an image file's path, or a list of images and paths."""
+
+
+class Model:
+    """Every trained method behind one interface.
+
+    ``transfer(images, artist=...)`` redraws images by an artist of the training data (GADN
+    stages 1 and 2), ``transfer(images, reference=...)`` in the style of a style image (the
+    style-space VAE and GAN, both reference-guided style-transfer approaches),
+    ``edit(images, smile=True, ...)`` changes attributes (the attribute editor) and
+    ``encode(images)`` gives the method's codes. An operation a method cannot do raises a
+    ValueError naming the ones it can.
+
+    Images come in as a tensor (B, C, H, W) or (C, H, W) in [-1, 1], a PIL image, a path, or a
+    list of PIL images and paths, and the result comes back in the same kind (a PIL image for
+    each PIL image or path, at that picture's size). Pictures that are not square are padded
+    to a square with transparent pixels for the model (never squashed) and the result is
+    cropped back. Tensors must already be at the model's ``image_size``. Long lists run in
+    batches of ``batch_size`` with a progress bar.
+
+    Attributes:
+        module: the method's LightningModule, in eval mode.
+        method: its class name, e.g. ``"GADNStage2"``.
+        artists: the artist names of its training data, in label order ([] if unknown).
+        attributes: the attribute names it edits or was trained with ([] if none).
+        image_size: side of the square images it reads and draws.
+        channels: ``"rgb"`` or ``"rgba"`` (alpha as a 4th input channel).
+    """
+
+    def __init__(self, module: Any, record: dict[str, Any]) -> None:
+        self.module = module.eval()
+        self.method: str = record["method"]
+        count = int(record.get("num_artists") or 0)
+        self.artists: list[str] = list(record.get("artist_names") or [f"artist {k}" for k in range(count)])
+        self.attributes: list[str] = list(record.get("attribute_names") or [])
+        self.image_size: int = int(record["image_size"])
+        self.channels: str = str(record.get("channels", "rgb"))
+
+    @property
+    def device(self) -> torch.device:
+        return next(iter(self.module.parameters())).device
+
+    def operations(self) -> list[str]:
+        """What this model can do, as calls: e.g. ``["transfer(images, artist=...)", "encode(images)"]``."""
+        can = {
+            "transfer(images, artist=...)": "transfer_to_artists",
+            "transfer(images, reference=...)": "transfer_like",
+            "edit(images, <attribute>=True/False, ...)": "edit",
+            "encode(images)": "encode",
+        }
+        return [call for call, name in can.items() if callable(getattr(self.module, name, None))]
+
+    def _kernel(self, name: str, call: str) -> Any:
+        kernel = getattr(self.module, name, None)
+        if not callable(kernel):
+            can = ", ".join(self.operations()) or "none of transfer, edit and encode"
+            raise ValueError(f"{self.method} cannot {call}; it can: {can}")
+        return kernel
+
+    def artist_index(self, artist: int | str) -> int:
+        """The label of ``artist``, given by name or index; ValueError naming the closest names."""
+        if isinstance(artist, bool) or not isinstance(artist, int | str):
+            raise ValueError(f"artist={artist!r} must be a name or an index")
+        if isinstance(artist, int) or artist.isdigit():
+            index = int(artist)
+            if not 0 <= index < len(self.artists):
+                raise ValueError(f"artist={artist!r} is not an index of this model's {len(self.artists)} artists")
+            return index
+        if artist in self.artists:
+            return self.artists.index(artist)
+        close = difflib.get_close_matches(artist, self.artists, n=5)
+        hint = f"closest: {', '.join(close)}" if close else f"it knows {len(self.artists)}, e.g. {self.artists[:5]}"
+        raise ValueError(f"artist={artist!r} is not one of this model's artists; {hint}")
+
+    @torch.no_grad()
+    def transfer(
+        self,
+        images: Images,
+        artist: int | str | None = None,
+        reference: Images | None = None,
+        batch_size: int = 32,
+    ) -> Any:
+        """``images`` redrawn by ``artist`` (a name or index of :attr:`artists`) or in the
+        style of ``reference`` (one style image, or one per image); the same kind as ``images``."""
+        if (artist is None) == (reference is None):
+            raise ValueError("give either artist=<name or index> or reference=<style image>, not both or neither")
+        if artist is not None:
+            kernel = self._kernel("transfer_to_artists", "transfer(images, artist=...)")
+            index = self.artist_index(artist)
+            return self._map(
+                images,
+                batch_size,
+                lambda x, k: kernel(x, torch.full((len(x),), index, device=x.device)),
+                "transferring",
+            )
+        kernel = self._kernel("transfer_like", "transfer(images, reference=...)")
+        assert reference is not None  # checked above
+        style = self._batch(reference, self.channels)[0].to(self.device)
+        count = len(_batched(images)) if isinstance(images, torch.Tensor) else len(_as_list(images))
+        if len(style) not in (1, count):
+            raise ValueError(f"reference holds {len(style)} images for {count} images: give one, or one for each")
+        return self._map(
+            images,
+            batch_size,
+            lambda x, k: kernel(x, style if len(style) == 1 else style[k : k + len(x)]),
+            "transferring",
+        )
+
+    @torch.no_grad()
+    def edit(self, images: Images, strength: float = 1.0, batch_size: int = 32, **attributes: bool | float) -> Any:
+        """``images`` with the named attributes set (``smile=True, blush=False``); the others
+        keep the value the editor reads from each image. The same kind as ``images``."""
+        kernel = self._kernel("edit", "edit(images, ...)")
+        if not attributes:
+            raise ValueError(f"name the attributes to set, e.g. {self.attributes[0]}=True; known: {self.attributes}")
+        unknown = [name for name in attributes if name not in self.attributes]
+        if unknown:
+            raise ValueError(f"attributes {unknown} are not this model's; it knows {self.attributes}")
+        changes = {name: float(value) for name, value in attributes.items()}
+        return self._map(images, batch_size, lambda x, k: kernel(x, changes, None, strength), "editing")
+
+    @torch.no_grad()
+    def encode(self, images: Images, batch_size: int = 32) -> torch.Tensor:
+        """The method's codes of ``images``, (N, D) on the CPU (content codes for GADN and the
+        VAE, style codes for the style encoder, style then content for the GAN)."""
+        kernel = self._kernel("encode", "encode(images)")
+        x, _ = self._batch(images, self.channels)
+        parts = [kernel(x[k : k + batch_size].to(self.device)).float().cpu() for k in range(0, len(x), batch_size)]
+        return torch.cat(parts)
+
+    # -- images in and out --
+
+    def _batch(self, images: Images, channels: str) -> tuple[torch.Tensor, list[tuple[int, int]] | None]:
+        """Images as one batch at the model's size, and the size of each picture (None for a tensor)."""
+        if isinstance(images, torch.Tensor):
+            x = _batched(images)
+            shape = (len(channels), self.image_size, self.image_size)
+            if x.ndim != 4 or tuple(x.shape[1:]) != shape:
+                raise ValueError(
+                    f"images must be (B, {', '.join(map(str, shape))}) in [-1, 1] for {self.method}; got "
+                    f"{tuple(images.shape)} (give paths or PIL images to have them resized)"
+                )
+            return x, None
+        pictures = [_open(item) for item in _as_list(images)]
+        x = torch.stack([_square_tensor(picture, self.image_size, channels == "rgba") for picture in pictures])
+        return x, [picture.size for picture in pictures]
+
+    def _map(self, images: Images, batch_size: int, function: Any, desc: str) -> Any:
+        """``function(x, start)`` over batches of ``images`` (``start``: the index of the
+        batch's first image), the results in the kind ``images`` came in."""
+        x, sizes = self._batch(images, self.channels)
+        starts = range(0, len(x), batch_size)
+        outputs = [
+            function(x[k : k + batch_size].to(self.device), k).float().clamp(-1, 1).cpu()
+            for k in tqdm(starts, desc=desc, unit="batch", disable=len(starts) < 2, leave=False)
+        ]
+        y = torch.cat(outputs)
+        if isinstance(images, torch.Tensor):
+            return y if images.ndim == 4 else y[0]
+        pictures = [_unsquare(image, size) for image, size in zip(y, sizes or [], strict=True)]
+        return pictures if isinstance(images, list | tuple) else pictures[0]
+
+
+def _batched(images: torch.Tensor) -> torch.Tensor:
+    return images[None] if images.ndim == 3 else images
+
+
+def _as_list(images: Any) -> list[Any]:
+    return list(images) if isinstance(images, list | tuple) else [images]
+
+
+def _open(item: Image.Image | str | Path) -> Image.Image:
+    """A picture as RGBA; ValueError naming a file that is missing or not an image."""
+    if isinstance(item, Image.Image):
+        return item.convert("RGBA")
+    try:
+        with Image.open(item) as opened:
+            return opened.convert("RGBA")
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise ValueError(f"cannot read image {str(item)!r}: {error}") from None
+
+
+def _square_tensor(picture: Image.Image, size: int, alpha: bool) -> torch.Tensor:
+    """A picture padded to a square with transparent pixels (centred), resized to ``size`` by
+    area averaging of premultiplied colour: (3 or 4, size, size), colour in [-1, 1] with
+    transparent pixels mid grey, alpha in [0, 1]."""
+    side = max(picture.size)
+    square = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    square.paste(picture, ((side - picture.width) // 2, (side - picture.height) // 2))
+    if side != size:
+        square = square.convert("RGBa").resize((size, size), Image.Resampling.BOX).convert("RGBA")
+    pixels = torch.from_numpy(np.asarray(square, dtype=np.float32).copy()).permute(2, 0, 1)
+    colour = (pixels[:3] / 127.5 - 1) * (pixels[3:] / 255)
+    return torch.cat([colour, pixels[3:] / 255]) if alpha else colour
+
+
+def _unsquare(image: torch.Tensor, size: tuple[int, int]) -> Image.Image:
+    """The model's square output (3, S, S) in [-1, 1] back at the picture's ``size`` (W, H):
+    scaled to the padded square, then the padding cropped off."""
+    array = ((image[:3].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+    width, height = size
+    side = max(size)
+    square = Image.fromarray(array).resize((side, side), Image.Resampling.LANCZOS)
+    left, top = (side - width) // 2, (side - height) // 2
+    return square.crop((left, top, left + width, top + height))

@@ -94,8 +94,21 @@ class AnimeStyleModule(ResumesRandomState):
         return {}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Write :meth:`record` under ``"animestyle"``, with the method's name and the names
+        of the data's artists and attributes (so a loaded model can say whom it draws)."""
         super().on_save_checkpoint(checkpoint)
-        checkpoint["animestyle"] = {"method": type(self).__name__, **self.record()}
+        checkpoint["animestyle"] = {"method": type(self).__name__, **self.data_names(), **self.record()}
+
+    def data_names(self) -> dict[str, list[str]]:
+        """``artist_names`` and ``attribute_names`` of the data module being trained on, when
+        there is one (a checkpoint saved without a Trainer's data module has none)."""
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        names = {}
+        for key in ("artist_names", "attribute_names"):
+            value = getattr(datamodule, key, None)
+            if value is not None:
+                names[key] = [str(name) for name in value]
+        return names
 
     def load_inputs(self) -> None:
         """Copy in the weights of the earlier stages' checkpoints this method starts from

@@ -382,6 +382,26 @@ class GADNStage1(_Architecture, AdversarialModule):
         with self.evaluating(self.encoder, self.generator, self.style_bank):
             return gadn_grids(self.encoder, self.generator, self.style_bank, x, artist, artists, self.rgba)
 
+    def transfer_to_artists(self, x: torch.Tensor, artist: torch.Tensor) -> torch.Tensor:
+        """Images (B, C, S, S) in [-1, 1] and target artists (B,) -> each image's content in
+        its target artist's style, (B, 3, S, S) in [-1, 1]: ``G(mean E(x), mean S(a))``."""
+        with self.evaluating(self.encoder, self.generator, self.style_bank):
+            return gadn_transfer(self.encoder, self.generator, self.style_bank, x, artist)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Images (B, C, S, S) -> content codes (B, content_dim): the means of ``E(x)``."""
+        with self.evaluating(self.encoder):
+            return self.encoder(x)[0]
+
+
+def gadn_transfer(
+    encoder: Encoder, generator: nn.Module, style_bank: StyleBank, x: torch.Tensor, artist: torch.Tensor
+) -> torch.Tensor:
+    """``G(mean E(x), mean S(artist))``: images ``x`` (B, C, S, S) redrawn by ``artist`` (B,),
+    as (B, 3, S, S) in [-1, 1]."""
+    mean, _ = encoder(x)
+    return generator(mean, style_bank(artist)[0]).clamp(-1, 1)
+
 
 def gadn_grids(
     encoder: Encoder,
@@ -752,6 +772,17 @@ class GADNStage2(_Architecture, AdversarialModule):
         generator = self.generator_ema.network if self.generator_ema is not None else self.generator
         with self.evaluating(self.encoder, generator, self.style_bank):
             return gadn_grids(self.encoder, generator, self.style_bank, x, artist, artists, self.rgba)
+
+    def transfer_to_artists(self, x: torch.Tensor, artist: torch.Tensor) -> torch.Tensor:
+        """As :meth:`GADNStage1.transfer_to_artists`, drawn by the EMA generator when there is one."""
+        generator = self.generator_ema.network if self.generator_ema is not None else self.generator
+        with self.evaluating(self.encoder, generator, self.style_bank):
+            return gadn_transfer(self.encoder, generator, self.style_bank, x, artist)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Images (B, C, S, S) -> content codes (B, content_dim) of the frozen stage-1 encoder."""
+        with self.evaluating(self.encoder):
+            return self.encoder(x)[0]
 
 
 def _sub_state(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -22,6 +22,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from animestyle.data import AnimeFacesDataModule, SyntheticSource
+from animestyle.data.synthetic import ATTRIBUTE_NAMES
 from animestyle.losses import pixel_distance
 from animestyle.methods import (
     CheckpointError,
@@ -363,6 +364,8 @@ def test_stage1_and_c2_runs_write_checkpoints_stage2_can_read(checkpoints: dict[
         "content_dim": 8,
         "style_dim": 4,
         "standardise_style": False,
+        "artist_names": ["artist_0000", "artist_0001", "artist_0002", "artist_0003"],
+        "attribute_names": list(ATTRIBUTE_NAMES),
     }
     assert int(stage1["state_dict"]["iteration"]) == 2
     c2 = torch.load(checkpoints["c2"], map_location="cpu", weights_only=False)

@@ -314,6 +314,8 @@ def test_rgb_network_colour_is_the_identity() -> None:
 
 def test_the_stages_record_what_later_stages_need(stages: dict[str, Path]) -> None:
     metric = torch.load(stages["metric"], map_location="cpu", weights_only=False)
+    names = {key: metric["animestyle"].pop(key) for key in ("artist_names", "attribute_names")}
+    assert names["artist_names"] == [f"artist_{k:04d}" for k in range(ARTISTS)]  # the data's names travel too
     assert metric["animestyle"] == {
         "method": "MetricStyleEncoder",
         "num_artists": ARTISTS,

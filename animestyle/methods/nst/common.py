@@ -217,6 +217,10 @@ class ReferenceTransferModule(AdversarialModule):
         with self.evaluating(*networks.values()):
             return self.generate_with(networks, content, style).float().clamp(-1, 1)
 
+    def transfer_like(self, x: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+        """:meth:`transfer` under the name every reference-guided method shares."""
+        return self.transfer(x, reference)
+
     def transfer_grid(self, contents: torch.Tensor, styles: torch.Tensor) -> torch.Tensor:
         """(1 + B, 1 + K, 3, S, S): the top row shows the K style images (after a blank
         corner), the first column the B content images, and cell (i, k) content i in style k."""

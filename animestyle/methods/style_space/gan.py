@@ -202,6 +202,20 @@ class StyleContentGAN(StyleSpaceModule):
             free = style.new_zeros(style.shape[0], self.free_dims)
         return self.to_rgb(self.generator(torch.cat([style, content, free], 1)))
 
+    def transfer_like(self, x: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+        """sRGB images (B, 3, S, S) and style images (B or 1, 3, S, S) -> each image's content
+        code drawn with its reference's style code (Sec. 6.4), (B, 3, S, S) in [-1, 1]."""
+        with self.evaluating(self.generator):
+            _, content = self.codes(x)
+            style, _ = self.codes(reference)
+            return self.generate(style.expand(len(content), -1), content).clamp(-1, 1)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """sRGB images (B, 3, S, S) -> (B, style_dims + content_dims): the standardised style
+        code, then the content code (:meth:`codes` side by side)."""
+        with self.evaluating(self.generator):
+            return torch.cat(self.codes(x), 1)
+
     # -- losses --
 
     def discriminator_loss(

@@ -154,6 +154,20 @@ class StyleConditionedVAE(StyleSpaceModule):
         params = [{"params": [p for p in self.parameters() if p.requires_grad], "lr": self.hparams["lr"]}]
         return self.optimizer(params) if self.optimizer else torch.optim.RMSprop(params)
 
+    def transfer_like(self, x: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+        """sRGB images (B, 3, S, S) and style images (B or 1, 3, S, S) -> each image's content
+        decoded with its reference's style code, (B, 3, S, S) sRGB in [-1, 1]."""
+        with self.evaluating(self.encoder, self.decoder):
+            mean, _ = self._encode(self.to_network(x))
+            _, style = self._encode(self.to_network(reference))
+            pairs = torch.cat([mean, style.expand(len(mean), -1)], 1)
+            return self.to_rgb(self.decoder(pairs)).clamp(-1, 1)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """sRGB images (B, 3, S, S) -> content codes (B, content_dim): the encoder's means."""
+        with self.evaluating(self.encoder):
+            return self._encode(self.to_network(x))[0]
+
     def sample_grids(self, x: torch.Tensor, artist: torch.Tensor, artists: torch.Tensor) -> dict[str, torch.Tensor]:
         """``reconstruction``: each image beside its reconstruction; ``transfer``: the content
         of each row's image with the style of each column's image (the same images)."""
