@@ -4,14 +4,12 @@
 ``model`` selects any LightningModule by ``class_path`` (the methods, or the synthetic
 oracle), ``data`` is :class:`~animestyle.data.AnimeFacesDataModule`, and the data's
 ``num_artists``, ``image_size``, ``channels`` and ``attribute_names`` are linked into the
-model. ``predict`` is not offered. Tools that train nothing are subcommands of their
-own, parsed from their function signatures: ``animestyle prepare``, ``animestyle contact-sheet``,
-``animestyle oracle``, ``animestyle explore``, ``animestyle style-report``, ``animestyle edit``
-(attribute edits of image files with an AttributeEditor checkpoint), ``animestyle
-edit-report`` (its reconstruction and edit scores, the ANIMEGAN report's Sec. 5),
-``animestyle transfer`` (the style of a style image onto content images, with either
-approach of conditional adversarial style transfer) and ``animestyle nst-report`` (its
-transfers scored against the synthetic ground truth).
+model. ``predict`` is not offered. Tools that train nothing are subcommands of their own,
+parsed from their function signatures (:mod:`animestyle.tools`, one file each): ``prepare``,
+``contact-sheet``, ``oracle``, ``explore``, ``style-report``, ``transfer`` (image files or
+whole illustrations redrawn by an artist or in the style of a style image, with any method
+that can), ``edit`` (attribute edits), ``export`` (a checkpoint as safetensors and JSON),
+``edit-report`` and ``nst-report``.
 """
 
 from __future__ import annotations
@@ -34,7 +32,7 @@ from animestyle.data.datamodule import MissingSplitError
 from animestyle.data.prepare import PrepareReport, prepare
 from animestyle.data.synthetic.sheet import save_contact_sheet
 from animestyle.methods.base import CheckpointError, NonFiniteLossError
-from animestyle.tools import edit, edit_report, explore, nst_report, oracle, style_report, transfer
+from animestyle.tools import edit, edit_report, explore, export, nst_report, oracle, style_report, transfer
 
 __all__ = ["TOOLS", "AnimeStyleCLI", "main"]
 
@@ -62,6 +60,7 @@ TOOLS: dict[str, Callable[..., Any]] = {
     "edit-report": edit_report,
     "transfer": transfer,
     "nst-report": nst_report,
+    "export": export,
 }
 
 _DESCRIPTION = (

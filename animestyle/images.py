@@ -35,7 +35,9 @@ def load_image(path: str | Path, size: int) -> torch.Tensor:
     return (pixels[:3] / 127.5 - 1) * (pixels[3:] / 255)
 
 
-def save_grid(grid: torch.Tensor, path: Path, to_display: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Path:
+def save_grid(
+    grid: torch.Tensor, path: str | Path, to_display: Callable[[torch.Tensor], torch.Tensor] | None = None
+) -> Path:
     """Write ``grid`` (rows, cols, C, H, W), in [-1, 1], as one PNG with 1-pixel gaps.
 
     ``to_display`` turns a batch of images into RGB (e.g. the DataModule's, for Lab data);
@@ -44,4 +46,4 @@ def save_grid(grid: torch.Tensor, path: Path, to_display: Callable[[torch.Tensor
     images = (to_display(images) if to_display is not None else images[:, :3]).clamp(-1, 1)
     picture = make_grid(images, nrow=grid.shape[1], padding=1, normalize=True, value_range=(-1, 1))
     save_image(picture, path)
-    return path
+    return Path(path)

@@ -8,7 +8,10 @@ Layers: this module sits above :mod:`animestyle.methods` and below :mod:`animest
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+import inspect
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -17,6 +20,8 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from animestyle.data.prepare.detect import detect_faces
+from animestyle.data.prepare.geometry import crop_box, paste_back, upright_crop
 from animestyle.images import load_image
 from animestyle.methods import (
     AttributeClassifier,
@@ -30,9 +35,9 @@ from animestyle.methods import (
     StyleConditionedVAE,
     StyleContentGAN,
 )
-from animestyle.methods.base import AnimeStyleModule, read_checkpoint
+from animestyle.methods.base import AnimeStyleModule, CheckpointError, read_checkpoint
 
-__all__ = ["METHODS", "Images", "Model", "load", "load_checkpoint", "load_images"]
+__all__ = ["METHODS", "Images", "Model", "load", "load_checkpoint", "load_export", "load_images"]
 
 METHODS: dict[str, type[AnimeStyleModule]] = {
     method.__name__: method
@@ -85,19 +90,74 @@ def load_checkpoint(
     return model.eval(), record
 
 
+_EXPORT_FIX = "give a folder written by `animestyle export CHECKPOINT OUT_DIR`, or a .ckpt written by animestyle fit"
+
+
+def load_export(folder: str | Path) -> tuple[Any, dict[str, Any]]:
+    """The model of a folder written by ``animestyle export``, in eval mode on the CPU, and
+    its record: the class named in ``config.json`` built from its constructor arguments,
+    with the weights of ``model.safetensors`` (strict). No pickle and no Lightning
+    checkpoint are read.
+
+    Raises:
+        CheckpointError: naming the file, when ``config.json`` or ``model.safetensors`` is
+            missing or unreadable, names an unknown method or does not fit the weights.
+    """
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    config_path, weights_path = folder / "config.json", folder / "model.safetensors"
+    if not config_path.is_file():
+        raise CheckpointError(f"{str(config_path)!r} does not exist; {_EXPORT_FIX}")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        method, arguments, record = config["method"], dict(config["arguments"]), dict(config["animestyle"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CheckpointError(f"{str(config_path)!r} is not an animestyle export ({error!r}); {_EXPORT_FIX}") from None
+    if method not in METHODS:
+        raise CheckpointError(f"{str(config_path)!r} names an unknown method {method!r}; it knows {sorted(METHODS)}")
+    if not weights_path.is_file():
+        raise CheckpointError(f"{str(weights_path)!r} does not exist; {_EXPORT_FIX}")
+    cls = METHODS[method]
+    module = cls(**_constructor_arguments(cls, arguments))
+    try:
+        module.load_state_dict(load_file(weights_path), strict=True)
+    except Exception as error:  # a truncated file, or weights of another model
+        raise CheckpointError(
+            f"{str(weights_path)!r} does not fit {str(config_path)!r} ({error}); {_EXPORT_FIX}"
+        ) from None
+    return module.eval(), record
+
+
+def _constructor_arguments(cls: type[AnimeStyleModule], arguments: dict[str, Any]) -> dict[str, Any]:
+    """``arguments`` as JSON gave them back, with a list made a tuple again where the
+    constructor's default or annotation is a tuple (JSON has no tuples)."""
+    parameters = inspect.signature(cls).parameters
+    kwargs = {}
+    for name, value in arguments.items():
+        if name not in parameters:
+            continue  # as Lightning: saved hyperparameters that the constructor does not take
+        parameter = parameters[name]
+        tuple_typed = isinstance(parameter.default, tuple) or "tuple" in str(parameter.annotation)
+        kwargs[name] = tuple(value) if isinstance(value, list) and tuple_typed else value
+    return kwargs
+
+
 def load(path: str | Path, device: str | torch.device | None = None) -> Model:
     """The trained model of any animestyle checkpoint, ready to use: eval mode, on ``device``,
     behind the one interface of :class:`Model` (``transfer``, ``edit``, ``encode``,
     ``artists``, ``attributes``, ...).
 
     Args:
-        path: a ``.ckpt`` written by ``animestyle fit`` for any method of :data:`METHODS`.
+        path: a ``.ckpt`` written by ``animestyle fit`` for any method of :data:`METHODS`,
+            or a folder written by ``animestyle export`` (see :func:`load_export`).
         device: where to run it; None: CUDA when available, else the CPU.
 
     Raises:
-        CheckpointError: when the file is missing, unreadable or not an animestyle checkpoint.
+        CheckpointError: when the file is missing, unreadable or not an animestyle
+            checkpoint, or the folder not an export.
     """
-    module, record = load_checkpoint(path)
+    module, record = load_export(path) if Path(path).is_dir() else load_checkpoint(path)
     return Model(module.to(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu")), record)
 
 
@@ -244,6 +304,19 @@ class Model:
         parts = [kernel(x[k : k + batch_size].to(self.device)).float().cpu() for k in range(0, len(x), batch_size)]
         return torch.cat(parts)
 
+    @torch.no_grad()
+    def read_attributes(self, images: Images) -> torch.Tensor:
+        """The probability of each of :attr:`attributes` in each image, (N, A) on the CPU, as
+        the attribute editor's discriminator reads them."""
+        kernel = self._kernel("predict_attributes", "read_attributes(images)")
+        x, _ = self._batch(images, self.channels)
+        return kernel(x.to(self.device)).float().cpu()
+
+    def tensors(self, images: Images) -> torch.Tensor:
+        """Images as the batch the model reads: (N, 3, S, S) in [-1, 1] on the CPU, pictures
+        padded to a square with transparent (mid grey) pixels, never squashed."""
+        return self._batch(images, "rgb")[0]
+
     # -- images in and out --
 
     def _batch(self, images: Images, channels: str) -> tuple[torch.Tensor, list[tuple[int, int]] | None]:
@@ -257,7 +330,7 @@ class Model:
                     f"{tuple(images.shape)} (give paths or PIL images to have them resized)"
                 )
             return x, None
-        pictures = [_open(item) for item in _as_list(images)]
+        pictures = [open_picture(item) for item in _as_list(images)]
         x = torch.stack([_square_tensor(picture, self.image_size, channels == "rgba") for picture in pictures])
         return x, [picture.size for picture in pictures]
 
@@ -285,7 +358,7 @@ def _as_list(images: Any) -> list[Any]:
     return list(images) if isinstance(images, list | tuple) else [images]
 
 
-def _open(item: Image.Image | str | Path) -> Image.Image:
+def open_picture(item: Image.Image | str | Path) -> Image.Image:
     """A picture as RGBA; ValueError naming a file that is missing or not an image."""
     if isinstance(item, Image.Image):
         return item.convert("RGBA")
@@ -319,3 +392,61 @@ def _unsquare(image: torch.Tensor, size: tuple[int, int]) -> Image.Image:
     square = Image.fromarray(array).resize((side, side), Image.Resampling.LANCZOS)
     left, top = (side - width) // 2, (side - height) // 2
     return square.crop((left, top, left + width, top + height))
+
+
+@dataclass(frozen=True)
+class RestyledPicture:
+    """What :func:`restyle_faces` made of one picture.
+
+    Attributes:
+        image: the whole picture, restyled where faces were found (a copy of it if none).
+        faces: how many faces were found and restyled.
+    """
+
+    image: Image.Image
+    faces: int
+
+
+def restyle_faces(
+    model: Model,
+    picture: Image.Image | str | Path,
+    operation: Callable[[list[Image.Image]], list[Image.Image]],
+    *,
+    threshold: float = 0.5,
+    scale: float = 1.9,
+    lift: float = 0.0,
+    feather: float = 0.12,
+) -> RestyledPicture:
+    """A whole illustration with only its faces restyled: each face AnimeFace finds is cut out
+    as ``animestyle prepare`` cuts training crops (turned upright by the eyes, a square of
+    ``scale`` face widths, transparent outside the picture), ``operation`` is applied to the
+    crops, and each result is turned back and blended into the picture with a soft edge.
+
+    Args:
+        model: the model ``operation`` uses (its :attr:`Model.image_size` sets the crops' least size).
+        picture: the illustration, any size (a PIL image or an image file).
+        operation: the crops (PIL, RGBA) -> restyled crops, e.g.
+            ``lambda faces: model.transfer(faces, artist="...")`` or
+            ``lambda faces: model.edit(faces, smile=True)``.
+        threshold: smallest detector likelihood of a face.
+        scale: the crop's side in face widths, as in ``animestyle prepare`` (use the value the
+            model's training data was prepared with).
+        lift: the crop's shift up the face, as in ``animestyle prepare``.
+        feather: the soft edge, as a fraction of the crop's side.
+
+    Raises:
+        RuntimeError: when the face detector cannot run here (see
+            :func:`animestyle.data.prepare.detect.require_detector`).
+        ValueError: when ``picture`` is not a readable image.
+    """
+    image = open_picture(picture) if not isinstance(picture, Image.Image) else picture
+    faces = detect_faces(image, threshold)
+    if not faces:
+        return RestyledPicture(image.copy(), 0)
+    boxes = [crop_box(face.eye_left, face.eye_right, face.box[2], scale, lift) for face in faces]
+    crops = [upright_crop(image, box, max(model.image_size, round(box.side))) for box in boxes]
+    restyled = operation(crops)
+    result = image
+    for box, face in zip(boxes, restyled, strict=True):
+        result = paste_back(result, face, box, feather)
+    return RestyledPicture(result, len(faces))

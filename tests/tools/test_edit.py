@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from animestyle.cli import main
 from animestyle.data.synthetic import SyntheticPortraits
@@ -28,7 +29,7 @@ def test_edit_writes_edited_images_and_a_before_after_grid(
     files = _faces(tmp_path / "in")
     written = edit(str(tiny_editor), images=files, changes={"blush": 1, "pink_hair": 1}, output=str(tmp_path / "out"))
     assert [p.name for p in written] == ["a_edited.png", "b_edited.png", "before_after.png"]
-    assert grid_size(tmp_path / "out" / "a_edited.png") == (32, 32)
+    assert grid_size(tmp_path / "out" / "a_edited.png") == (40, 40)  # the picture's own size
     assert grid_size(tmp_path / "out" / "before_after.png") == (1 + 2 * 33, 1 + 2 * 33)
     printed = capsys.readouterr().out
     assert f"{files[0]}: source attributes read:" in printed
@@ -74,3 +75,33 @@ def test_edit_through_the_command_line(tiny_editor: Path, tmp_path: Path, capsys
     with pytest.raises(SystemExit, match="animestyle edit: error: unknown attribute 'wings'"):
         main(["edit", str(tiny_editor), "--images", json.dumps(files), "--changes", '{"wings": 1}'])
     capsys.readouterr()
+
+
+def test_edit_takes_folders_keeps_each_pictures_size_and_edits_faces_in_illustrations(
+    tiny_editor: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    SyntheticPortraits(length=1, num_artists=1, size=48).image(0).convert("RGB").crop((0, 8, 48, 40)).save(
+        folder / "wide.png"
+    )
+    main(["edit", str(tiny_editor), "--images", json.dumps([str(folder)]), "--changes", '{"smile": 1}',
+          "--output", str(tmp_path / "out")])  # fmt: skip
+    assert grid_size(tmp_path / "out" / "wide_edited.png") == (48, 32)
+    pytest.importorskip("animeface", reason="animeface has wheels for Linux x86-64 and macOS only")
+    portrait = SyntheticPortraits(length=1, num_artists=1, size=256, seed=1, split="test", jitter=0.0).image(0)
+    scene = Image.new("RGB", (400, 300), (120, 170, 200))
+    scene.paste(portrait.convert("RGB"), (100, 20))
+    scene.save(folder / "scene.png")
+    main(["edit", str(tiny_editor), "--images", json.dumps([str(folder / "scene.png")]), "--changes",
+          '{"blush": 1}', "--faces", "true", "--output", str(tmp_path / "faces")])  # fmt: skip
+    assert grid_size(tmp_path / "faces" / "scene_edited.png") == (400, 300)
+    assert "scene.png: 1 face edited" in capsys.readouterr().out
+
+
+def test_edit_refuses_checkpoints_that_do_not_edit(tiny_attribute_classifier: Path, tmp_path: Path) -> None:
+    files = _faces(tmp_path / "in")
+    with pytest.raises(SystemExit, match=r"^animestyle edit: error: AttributeClassifier checkpoints cannot edit"):
+        main(["edit", str(tiny_attribute_classifier), "--images", json.dumps(files), "--changes", '{"blush": 1}',
+              "--output", str(tmp_path / "out")])  # fmt: skip
+    assert not (tmp_path / "out").exists()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-__all__ = ["CropBox", "crop_box", "upright_crop"]
+__all__ = ["CropBox", "crop_box", "face_mask", "paste_back", "upright_crop"]
 
 
 @dataclass(frozen=True)
@@ -100,3 +100,59 @@ def upright_crop(image: Image.Image, box: CropBox, size: int) -> Image.Image:
     if work != size:
         square = square.resize((size, size), Image.Resampling.BOX)
     return square.convert("RGBA")
+
+
+def paste_back(picture: Image.Image, face: Image.Image, box: CropBox, feather: float = 0.12) -> Image.Image:
+    """The inverse of :func:`upright_crop`: ``face`` (an upright square crop of ``box``, any
+    size, e.g. restyled) turned back and pasted into a copy of ``picture``.
+
+    The face is blended in with a soft mask that falls linearly from 1 to 0 over the outer
+    ``feather`` of the square's side (0: a hard edge); pixels outside the turned square are
+    untouched, and the picture keeps its own mode and transparency.
+
+    Args:
+        picture: the source picture the crop was cut from.
+        face: the square crop to put back (its alpha, if any, is ignored: where the crop fell
+            outside the picture nothing is pasted anyway).
+        box: the square it was cut from (see :func:`crop_box`).
+        feather: width of the soft edge, as a fraction of the side, in [0, 0.5].
+    """
+    if not 0 <= feather <= 0.5:
+        raise ValueError(f"feather={feather!r} must be in [0, 0.5]")
+    reach = box.side * math.sqrt(0.5) + 2
+    left, top = max(0, math.floor(box.centre[0] - reach)), max(0, math.floor(box.centre[1] - reach))
+    right = min(picture.width, math.ceil(box.centre[0] + reach))
+    bottom = min(picture.height, math.ceil(box.centre[1] + reach))
+    if right <= left or bottom <= top:  # the square misses the picture entirely
+        return picture.copy()
+    size = face.width
+    k = box.side / size  # source pixels per face pixel
+    c, s = math.cos(box.angle), math.sin(box.angle)
+    dx, dy = left - box.centre[0], top - box.centre[1]
+    half = size / 2
+    # Region pixel (u, v) -> face (half, half) + ((d . (c, s)), (d . (-s, c))) / k, d = (u, v) + (dx, dy).
+    affine = (c / k, s / k, half + (c * dx + s * dy) / k, -s / k, c / k, half + (-s * dx + c * dy) / k)
+    region = (right - left, bottom - top)
+    colour = face.convert("RGB").transform(region, Image.Transform.AFFINE, affine, resample=Image.Resampling.BICUBIC)
+    mask = face_mask(size, feather).transform(
+        region, Image.Transform.AFFINE, affine, resample=Image.Resampling.BILINEAR
+    )
+    result = picture.copy()
+    target = result.crop((left, top, right, bottom))
+    blended = target.convert("RGB")
+    blended.paste(colour, (0, 0), mask)
+    if target.mode in ("RGBA", "LA", "PA") or "transparency" in target.info:
+        blended = blended.convert("RGBA")
+        blended.putalpha(target.convert("RGBA").getchannel("A"))
+    result.paste(blended.convert(result.mode), (left, top))
+    return result
+
+
+def face_mask(size: int, feather: float) -> Image.Image:
+    """A ``size`` x ``size`` mode-L mask: 255 inside, falling linearly to 0 over the outer
+    ``feather`` of the side (0 outside the square)."""
+    ramp = max(feather * size, 1e-6)
+    centres = [min(i + 0.5, size - i - 0.5) for i in range(size)]  # distance of each pixel centre to the edge
+    line = [max(0.0, min(1.0, d / ramp)) for d in centres]
+    data = bytes(round(255 * min(a, b)) for b in line for a in line)
+    return Image.frombytes("L", (size, size), data)
