@@ -85,8 +85,10 @@ def load_checkpoint(
     """
     saved = read_checkpoint(path, argument, tuple(methods), fix)
     record = saved["animestyle"]
-    overrides = {"style_weights": None} if "style_weights" in saved.get("hyper_parameters", {}) else {}
-    model = METHODS[record["method"]].load_from_checkpoint(path, map_location="cpu", weights_only=True, **overrides)
+    cls, saved_arguments = METHODS[record["method"]], saved.get("hyper_parameters", {})
+    overrides = {"style_weights": None} if "style_weights" in saved_arguments else {}
+    overrides.update(_legacy_arguments(cls, saved_arguments))
+    model = cls.load_from_checkpoint(path, map_location="cpu", weights_only=True, **overrides)
     return model.eval(), record
 
 
@@ -119,7 +121,7 @@ def load_export(folder: str | Path) -> tuple[Any, dict[str, Any]]:
     if not weights_path.is_file():
         raise CheckpointError(f"{str(weights_path)!r} does not exist; {_EXPORT_FIX}")
     cls = METHODS[method]
-    module = cls(**_constructor_arguments(cls, arguments))
+    module = cls(**_constructor_arguments(cls, {**arguments, **_legacy_arguments(cls, arguments)}))
     try:
         module.load_state_dict(load_file(weights_path), strict=True)
     except Exception as error:  # a truncated file, or weights of another model
@@ -127,6 +129,14 @@ def load_export(folder: str | Path) -> tuple[Any, dict[str, Any]]:
             f"{str(weights_path)!r} does not fit {str(config_path)!r} ({error}); {_EXPORT_FIX}"
         ) from None
     return module.eval(), record
+
+
+def _legacy_arguments(cls: type[AnimeStyleModule], arguments: dict[str, Any]) -> dict[str, Any]:
+    """The constructor arguments that ``arguments``, saved by an earlier animestyle, lack
+    and whose default has changed since: the values those models were built with
+    (``cls.legacy_arguments``)."""
+    legacy: dict[str, Any] = getattr(cls, "legacy_arguments", {})
+    return {name: value for name, value in legacy.items() if name not in arguments}
 
 
 def _constructor_arguments(cls: type[AnimeStyleModule], arguments: dict[str, Any]) -> dict[str, Any]:

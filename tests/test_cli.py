@@ -238,12 +238,29 @@ def test_data_benchmarks_run(script: str, arguments: list[str], last_words: str,
 
 def test_gadn_benchmark_runs(tmp_path: Path) -> None:
     script = REPO / "examples" / "benchmarks" / "gadn_throughput.py"
-    command = [sys.executable, str(script), "--sizes", "32", "--iterations", "1", "--warmup", "0"]
+    command = [sys.executable, str(script), "--sizes", "32", "--iterations", "1", "--warmup", "1", "--depth", "shallow"]
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [line.split() for line in result.stdout.strip().splitlines()[-2:]]
     assert [row[:3] for row in rows] == [["1", "32", "8"], ["2", "32", "8"]]
     assert all(float(row[5]) > 0 for row in rows)  # images/s
+    # GFLOP per iteration, counted: stage 2 runs E, G, D and C2; stage 1 E, G twice and C1
+    stage1, stage2 = (float(row[7]) for row in rows)
+    assert 1 < stage1 < stage2 < 100
+
+
+def test_gadn_benchmark_counts_the_networks_of_both_depths(tmp_path: Path) -> None:
+    script = REPO / "examples" / "benchmarks" / "gadn_throughput.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--networks", "--sizes", "32"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in result.stdout.splitlines()[2:]]
+    assert [(r[1], r[2]) for r in rows] == [
+        (net, f"ours ({depth})") for depth in ("reference", "shallow") for net in ("E", "G", "C1/C2", "D")
+    ]
+    flops = {(r[1], r[2]): float(r[4]) for r in rows}
+    assert all(flops[(net, "ours (reference)")] > 1.3 * flops[(net, "ours (shallow)")] for net in ("E", "G", "D"))
 
 
 def test_danbooru_subset_example(tmp_path: Path) -> None:

@@ -40,11 +40,12 @@ from animestyle.methods.base import (
     AnimeStyleModule,
     CheckpointError,
     NonFiniteLossError,
+    adam,
     check_same,
     read_checkpoint,
     warmup_schedule,
 )
-from animestyle.networks.gadn import Classifier, Encoder, Generator, gadn_preset
+from animestyle.networks.gadn import Classifier, Depth, Encoder, Generator, check_depth, gadn_preset
 from animestyle.nn import EMA, NestedDropout, StandardisedPReLU, StyleBank
 
 __all__ = ["GADNClassifierPretrain", "GADNStage1", "GADNStage2"]
@@ -79,8 +80,21 @@ def with_alpha(colour: torch.Tensor, alpha: torch.Tensor | None) -> torch.Tensor
     return colour if alpha is None else torch.cat([colour * alpha, alpha], dim=1)
 
 
+# What checkpoints written before the reference depth existed were built with.
+_LEGACY = {"depth": "shallow", "warp": False}
+
+
+def _architecture_record(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """A GADN checkpoint's record, with the shallow depth filled in for checkpoints written
+    before ``depth`` existed."""
+    checkpoint["animestyle"] = {**_LEGACY, **checkpoint["animestyle"]}
+    return checkpoint
+
+
 class _Architecture(AnimeStyleModule):
     """Resolves the network widths from the image size (``gadn_preset``) unless given."""
+
+    legacy_arguments: dict[str, Any] = _LEGACY  # see animestyle.inference._legacy_arguments
 
     def _resolve(
         self,
@@ -91,10 +105,13 @@ class _Architecture(AnimeStyleModule):
         fc_width: int | None,
         content_dim: int | None,
         style_dim: int | None,
+        depth: Depth,
+        warp: bool | None = None,
     ) -> None:
         if num_artists < 2:
             raise ValueError(f"num_artists={num_artists}: GADN separates the styles of at least 2 artists")
         check_channels(channels)
+        check_depth(depth)
         preset = gadn_preset(image_size, num_artists)
         self.widths = tuple(widths) if widths else preset.channels
         self.fc_width = fc_width or preset.fc_width
@@ -102,10 +119,14 @@ class _Architecture(AnimeStyleModule):
         self.style_dim = style_dim or preset.style_dim
         self.num_artists, self.image_size, self.rgba = num_artists, image_size, channels == "rgba"
         self.in_channels = 4 if self.rgba else 3
+        self.depth: Depth = depth
+        self.warp = depth == "reference" if warp is None else warp
         # Saved resolved, so that a checkpoint rebuilds exactly these networks.
         self.hparams.update(
             widths=list(self.widths), fc_width=self.fc_width, content_dim=self.content_dim, style_dim=self.style_dim
         )
+        if "warp" in self.hparams:
+            self.hparams["warp"] = self.warp
 
     def record(self) -> dict[str, Any]:
         return {
@@ -116,17 +137,21 @@ class _Architecture(AnimeStyleModule):
             "fc_width": self.fc_width,
             "content_dim": self.content_dim,
             "style_dim": self.style_dim,
+            "depth": self.depth,
+            "warp": self.warp,
             "standardise_style": bool(self.hparams.get("standardise_style", False)),
         }
 
     def _classifier(self, num_outputs: int) -> Classifier:
-        return Classifier(self.in_channels, self.widths, self.fc_width, self.image_size, num_outputs)
+        return Classifier(self.in_channels, self.widths, self.fc_width, self.image_size, num_outputs, self.depth)
 
     def _encoder(self) -> Encoder:
-        return Encoder(self.in_channels, self.widths, self.fc_width, self.image_size, self.content_dim)
+        return Encoder(self.in_channels, self.widths, self.fc_width, self.image_size, self.content_dim, self.depth)
 
     def _generator(self) -> Generator:
-        return Generator(self.content_dim, self.style_dim, self.widths, self.fc_width, self.image_size)
+        return Generator(
+            self.content_dim, self.style_dim, self.widths, self.fc_width, self.image_size, 3, self.depth, self.warp
+        )
 
     def _speedups(self, channels_last: bool, compile: bool) -> None:
         if channels_last:
@@ -187,10 +212,12 @@ class GADNStage1(_Architecture, AdversarialModule):
         x_rec = G(c, S(a)),  x_shift = G(c, S(a'))   (one G call for both)
         C1:   min NLL(C1(x_shift), a)
         E,G,S: min L_rec(x_rec, x) - lambda_C1 NLL(C1(x_shift), a)
-                   + lambda_E_KL KL(E(x)) + lambda_S_KL KL(S)
+                   + lambda_E_KL KL(E(x)) + lambda_S_KL KL(S) + lambda_warp fold(G)
 
-    ``L_rec`` is the per-pixel L2 distance (not squared), alpha-weighted for RGBA data.
-    Logged terms: ``rec``, ``adv_c1``, ``kl_e``, ``kl_s``, ``c1`` and ``c1_acc``.
+    ``L_rec`` is the per-pixel L2 distance (not squared), alpha-weighted for RGBA data. C1
+    reads ``x_shift`` once: both updates take their gradients from that one forward pass and
+    step together, as the official code does (the paper does not say).
+    Logged terms: ``rec``, ``adv_c1``, ``kl_e``, ``kl_s``, ``warp``, ``c1`` and ``c1_acc``.
 
     Args:
         num_artists: artists (linked from the data by the CLI).
@@ -202,9 +229,14 @@ class GADNStage1(_Architecture, AdversarialModule):
         fc_width: width of the fully connected layers.
         content_dim: content code width.
         style_dim: style code width.
+        depth: ``"reference"`` (the paper's blocks as the official code stacks them; Sec. 4.3)
+            or ``"shallow"`` (one block per level, 1.7 times fewer FLOPs); see
+            :mod:`animestyle.networks.gadn`.
+        warp: G ends in a learned warp; None: on at the reference depth (official code).
         lambda_c1: weight of the adversarial C1 term (Table 2: 0.2).
         lambda_e_kl: weight of E's KL (Table 2: 1e-4; official code 1e-5).
         lambda_s_kl: weight of S's KL (Table 2: 2e-5; official code 1e-5).
+        lambda_warp: weight of the warp's fold-over penalty (official code: 100).
         c1_input: ``"generated"`` (paper: C1 reads ``G(E(x), S(a'))``) or ``"code"`` (the
             ablation of Appendix C.1: an MLP C1 reads ``E(x)``).
         cap_c1_at_prior: official code: push C1's belief in the source artist down only to
@@ -238,9 +270,12 @@ class GADNStage1(_Architecture, AdversarialModule):
         fc_width: int | None = None,
         content_dim: int | None = None,
         style_dim: int | None = None,
+        depth: Depth = "reference",
+        warp: bool | None = None,
         lambda_c1: float = 0.2,
         lambda_e_kl: float = 1e-4,
         lambda_s_kl: float = 2e-5,
+        lambda_warp: float = 100.0,
         c1_input: Literal["generated", "code"] = "generated",
         cap_c1_at_prior: bool = False,
         other_artist: OtherArtist = "random",
@@ -256,7 +291,7 @@ class GADNStage1(_Architecture, AdversarialModule):
     ):
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer"])
-        self._resolve(num_artists, image_size, channels, widths, fc_width, content_dim, style_dim)
+        self._resolve(num_artists, image_size, channels, widths, fc_width, content_dim, style_dim, depth, warp)
         if c1_input not in ("generated", "code"):
             raise ValueError(f"c1_input={c1_input!r} is not allowed; choose 'generated' or 'code'")
         self.encoder = self._encoder()
@@ -277,10 +312,10 @@ class GADNStage1(_Architecture, AdversarialModule):
     # -- losses --
 
     def classifier_loss(
-        self, c1_input: torch.Tensor, artist: torch.Tensor
+        self, logits: torch.Tensor, artist: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """C1's loss: NLL of the source artist on a detached shifted image (or code)."""
-        logits = self.c1(c1_input)
+        """C1's loss: NLL of the source artist, from C1's logits (B, A) on the shifted images
+        (or codes)."""
         loss = F.cross_entropy(logits.float(), artist)
         return loss, {"c1": loss, "c1_acc": (logits.argmax(1) == artist).float().mean()}
 
@@ -288,16 +323,18 @@ class GADNStage1(_Architecture, AdversarialModule):
         self,
         x: torch.Tensor,
         x_rec: torch.Tensor,
-        c1_input: torch.Tensor,
+        logits: torch.Tensor,
         artist: torch.Tensor,
         mean: torch.Tensor,
         std: torch.Tensor,
+        warp_penalty: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """E, G and S's loss (paper's stage-1 objective)."""
+        """E, G and S's loss (paper's stage-1 objective); ``logits`` (B, A) are C1's on the
+        shifted images, ``warp_penalty`` G's fold-over penalty (None: 0)."""
         colour, alpha = split_alpha(x, self.rgba)
         hp = self.hparams
         rec = pixel_distance(x_rec.float(), colour.float(), alpha)
-        logits = self.c1(c1_input).float()
+        logits = logits.float()
         if hp["cap_c1_at_prior"]:
             frequency = self.style_bank.frequency.clamp_min(1e-12)
             adv = capped_log_likelihood(logits, artist, frequency.log())
@@ -305,14 +342,17 @@ class GADNStage1(_Architecture, AdversarialModule):
             adv = -F.cross_entropy(logits, artist)
         kl_e = gaussian_kl(mean.float(), std.float(), self._kl_weight())
         kl_s = self.style_bank.kl()
+        warp = rec.new_zeros(()) if warp_penalty is None else warp_penalty.float()
         total = rec + hp["lambda_c1"] * adv + hp["lambda_e_kl"] * kl_e + hp["lambda_s_kl"] * kl_s
-        return total, {"rec": rec, "adv_c1": adv, "kl_e": kl_e, "kl_s": kl_s}
+        total = total + hp["lambda_warp"] * warp
+        return total, {"rec": rec, "adv_c1": adv, "kl_e": kl_e, "kl_s": kl_s, "warp": warp}
 
     # -- training --
 
     def forward_batch(self, x: torch.Tensor, artist: torch.Tensor) -> dict[str, torch.Tensor]:
-        """One pass of E, S and G for a batch: ``mean``, ``std``, ``c``, ``x_rec``,
-        ``x_shift`` (B, 3, S, S), ``artist_trg`` (B,) and ``c1_input`` (what C1 reads)."""
+        """One pass of E, S, G and C1 for a batch: ``mean``, ``std``, ``c``, ``x_rec``,
+        ``x_shift`` (B, 3, S, S), ``artist_trg`` (B,), ``c1_input`` (what C1 reads), ``logits``
+        (B, A: C1's) and ``warp_penalty`` (G's fold-over penalty)."""
         mean, std = self.encoder(x)
         c = mean + std * torch.randn_like(std)
         if self.nested_dropout is not None:
@@ -322,7 +362,8 @@ class GADNStage1(_Architecture, AdversarialModule):
         s_trg = self.style_bank.sample(artist_trg)
         if self.hparams["detach_target_style"]:
             s_trg = s_trg.detach()
-        x_rec, x_shift = self.generator(torch.cat([c, c]), torch.cat([s, s_trg])).chunk(2)
+        both, warp_penalty = self.generator.render(torch.cat([c, c]), torch.cat([s, s_trg]))
+        x_rec, x_shift = both.chunk(2)
         _, alpha = split_alpha(x, self.rgba)
         c1_input = with_alpha(x_shift, alpha) if self.hparams["c1_input"] == "generated" else c
         return {
@@ -333,18 +374,19 @@ class GADNStage1(_Architecture, AdversarialModule):
             "x_shift": x_shift,
             "artist_trg": artist_trg,
             "c1_input": c1_input,
+            "logits": self.c1(c1_input),
+            "warp_penalty": warp_penalty,
         }
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         opt_g, opt_c = self.optimizer_list()
         x, artist = batch["x"], batch["artist"]
         out = self.forward_batch(x, artist)
-        with self.toggled_optimizer(opt_c):
-            loss_c, parts_c = self.classifier_loss(out["c1_input"].detach(), artist)
-            self.update(opt_c, loss_c, parts_c)
-        with self.toggled_optimizer(opt_g):  # C1 read again: its weights just changed
-            loss_g, parts_g = self.generator_loss(x, out["x_rec"], out["c1_input"], artist, out["mean"], out["std"])
-            self.update(opt_g, loss_g, parts_g)
+        loss_c, parts_c = self.classifier_loss(out["logits"], artist)
+        loss_g, parts_g = self.generator_loss(
+            x, out["x_rec"], out["logits"], artist, out["mean"], out["std"], out["warp_penalty"]
+        )
+        self.update_together([(opt_c, loss_c), (opt_g, loss_g)], {**parts_c, **parts_g})
         self.finish_iteration()
         self.log_parts({**parts_g, **parts_c}, prog_bar=("rec",))
 
@@ -358,7 +400,7 @@ class GADNStage1(_Architecture, AdversarialModule):
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         hp = self.hparams
-        make = self.optimizer or (lambda groups: torch.optim.Adam(groups, eps=1e-4))
+        make = self.optimizer or (lambda groups: adam(groups, eps=1e-4))
         opt_g = make(
             [
                 {"params": [*self.encoder.parameters(), *self.generator.parameters()], "lr": hp["lr"]},
@@ -444,6 +486,7 @@ class GADNClassifierPretrain(_Architecture):
         fc_width: as :class:`GADNStage1`.
         content_dim: not used by C2 (accepted so one config section fits every stage).
         style_dim: not used by C2.
+        depth: as :class:`GADNStage1`; stage 2 checks that C2's depth is its own.
         lr: learning rate (Table 2: 1e-4).
         optimizer: optimizer class and settings; None is Adam.
         channels_last: as :class:`GADNStage1`.
@@ -459,6 +502,7 @@ class GADNClassifierPretrain(_Architecture):
         fc_width: int | None = None,
         content_dim: int | None = None,
         style_dim: int | None = None,
+        depth: Depth = "reference",
         lr: float = 1e-4,
         optimizer: OptimizerCallable | None = None,
         channels_last: bool = False,
@@ -466,7 +510,7 @@ class GADNClassifierPretrain(_Architecture):
     ):
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer"])
-        self._resolve(num_artists, image_size, channels, widths, fc_width, content_dim, style_dim)
+        self._resolve(num_artists, image_size, channels, widths, fc_width, content_dim, style_dim, depth)
         self.classifier = self._classifier(num_artists)
         self.optimizer = optimizer
         self._speedups(channels_last, compile)
@@ -493,7 +537,7 @@ class GADNClassifierPretrain(_Architecture):
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         params = [{"params": list(self.classifier.parameters()), "lr": self.hparams["lr"]}]
-        return self.optimizer(params) if self.optimizer else torch.optim.Adam(params)
+        return self.optimizer(params) if self.optimizer else adam(params)
 
 
 # --- stage 2 ------------------------------------------------------------------------------
@@ -514,7 +558,7 @@ class GADNStage2(_Architecture, AdversarialModule):
 
     D and C2 share one optimizer step (they are separate networks, so this equals two
     steps). Logged terms: ``d_real``, ``d_fake``, ``d``, ``c2_real``, ``c2_fake``,
-    ``c2_acc``, ``adv_d``, ``adv_c2``, ``cont``, ``kl_s``.
+    ``c2_acc``, ``adv_d``, ``adv_c2``, ``cont``, ``kl_s``, ``warp``.
 
     Args:
         num_artists: as :class:`GADNStage1`; must match both checkpoints.
@@ -528,11 +572,14 @@ class GADNStage2(_Architecture, AdversarialModule):
         fc_width: as ``widths``.
         content_dim: as ``widths``.
         style_dim: as ``widths``.
+        depth: as ``widths``.
+        warp: as ``widths``.
         lambda_d: weight of G's LSGAN term (Table 2: 1).
         lambda_c2: weight of G's C2 term (Table 2: 1).
         lambda_cont: weight of the content loss (Table 2: 0.05; official code 0.1; 0 is the
             paper's ablation of Figs. 13-14).
         lambda_s_kl: weight of S's KL (Table 2: 2e-5).
+        lambda_warp: as :class:`GADNStage1`.
         c2_adversarial: C2 learns that fakes are *not* by their target artist (NLU; paper).
             False: C2 learns real images only (the ablation of Fig. 12 and Table 8).
         content_loss: ``"paper"``: squared distance of the mean codes; ``"code"`` (official
@@ -565,10 +612,13 @@ class GADNStage2(_Architecture, AdversarialModule):
         fc_width: int | None = None,
         content_dim: int | None = None,
         style_dim: int | None = None,
+        depth: Depth | None = None,
+        warp: bool | None = None,
         lambda_d: float = 1.0,
         lambda_c2: float = 1.0,
         lambda_cont: float = 0.05,
         lambda_s_kl: float = 2e-5,
+        lambda_warp: float = 100.0,
         c2_adversarial: bool = True,
         content_loss: Literal["paper", "code"] = "paper",
         other_artist: OtherArtist = "random",
@@ -584,23 +634,27 @@ class GADNStage2(_Architecture, AdversarialModule):
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer"])
         expected = {"num_artists": num_artists, "image_size": image_size, "channels": channels}
-        given = {"widths": widths, "fc_width": fc_width, "content_dim": content_dim, "style_dim": style_dim}
-        given["standardise_style"] = standardise_style
+        given: dict[str, Any] = {"widths": widths, "fc_width": fc_width, "content_dim": content_dim}
+        given.update(style_dim=style_dim, depth=depth, warp=warp, standardise_style=standardise_style)
         stage1 = self._stage1_record(stage1_checkpoint, expected, widths)
         if stage1 is not None:
             check_same(
                 "stage1_checkpoint",
                 {"animestyle": stage1},
                 {k: v for k, v in given.items() if v is not None},
-                "leave the widths and standardise_style unset in stage 2: they are read from the stage-1 checkpoint",
+                "leave the widths, depth, warp and standardise_style unset in stage 2: they are read from the "
+                "stage-1 checkpoint",
             )
             widths, fc_width = stage1["widths"], stage1["fc_width"]
             content_dim, style_dim = stage1["content_dim"], stage1["style_dim"]
+            depth, warp = stage1["depth"], stage1["warp"]
             if standardise_style is None:
                 standardise_style = stage1.get("standardise_style", False)
         standardise_style = bool(standardise_style)
         self.hparams["standardise_style"] = standardise_style
-        self._resolve(num_artists, image_size, channels, widths, fc_width, content_dim, style_dim)
+        depth = depth or "reference"
+        self.hparams["depth"] = depth
+        self._resolve(num_artists, image_size, channels, widths, fc_width, content_dim, style_dim, depth, warp)
         if content_loss not in ("paper", "code"):
             raise ValueError(f"content_loss={content_loss!r} is not allowed; choose 'paper' or 'code'")
         self.encoder = self._encoder().requires_grad_(False)
@@ -625,7 +679,7 @@ class GADNStage2(_Architecture, AdversarialModule):
             return None
         if widths is not None and not Path(path).is_file():
             return None  # widths already resolved: loading a stage-2 checkpoint; on_fit_start() checks
-        checkpoint = read_checkpoint(path, "stage1_checkpoint", ("GADNStage1",), _STAGE1_FIX)
+        checkpoint = _architecture_record(read_checkpoint(path, "stage1_checkpoint", ("GADNStage1",), _STAGE1_FIX))
         check_same("stage1_checkpoint", checkpoint, expected, "use the same data and image size in both stages")
         return checkpoint["animestyle"]
 
@@ -642,7 +696,9 @@ class GADNStage2(_Architecture, AdversarialModule):
         if hp["stage1_checkpoint"] is None:
             raise CheckpointError(f"stage1_checkpoint is not set; {_STAGE1_FIX}")
         expected = {**self.record()}
-        stage1 = read_checkpoint(hp["stage1_checkpoint"], "stage1_checkpoint", ("GADNStage1",), _STAGE1_FIX)
+        stage1 = _architecture_record(
+            read_checkpoint(hp["stage1_checkpoint"], "stage1_checkpoint", ("GADNStage1",), _STAGE1_FIX)
+        )
         check_same("stage1_checkpoint", stage1, expected, "use the same data and image size in both stages")
         state = stage1["state_dict"]
         for name in ("encoder", "generator", "style_bank"):
@@ -650,10 +706,12 @@ class GADNStage2(_Architecture, AdversarialModule):
         if self.generator_ema is not None:
             self.generator_ema.reset(self.generator)
         if hp["classifier_checkpoint"] is not None:
-            c2 = read_checkpoint(
-                hp["classifier_checkpoint"], "classifier_checkpoint", ("GADNClassifierPretrain",), _C2_FIX
+            c2_methods = ("GADNClassifierPretrain",)
+            c2 = _architecture_record(
+                read_checkpoint(hp["classifier_checkpoint"], "classifier_checkpoint", c2_methods, _C2_FIX)
             )
-            arch = {k: v for k, v in expected.items() if k not in ("content_dim", "style_dim", "standardise_style")}
+            unshared = ("content_dim", "style_dim", "warp", "standardise_style")  # C2 has no generator
+            arch = {k: v for k, v in expected.items() if k not in unshared}
             check_same("classifier_checkpoint", c2, arch, "pretrain C2 on the same data, image size and widths")
             self.c2.load_state_dict(_sub_state(c2["state_dict"], "classifier"))
             self.discriminator.trunk.load_state_dict(self.c2.trunk.state_dict())
@@ -686,10 +744,15 @@ class GADNStage2(_Architecture, AdversarialModule):
         return total, parts
 
     def generator_loss(
-        self, fake: torch.Tensor, artist_trg: torch.Tensor, c_target: torch.Tensor
+        self,
+        fake: torch.Tensor,
+        artist_trg: torch.Tensor,
+        c_target: torch.Tensor,
+        warp_penalty: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """G and S's loss; ``fake`` is the network input of the generated images (with
-        gradients), ``c_target`` (B, content_dim) the mean content code of the sources."""
+        gradients), ``c_target`` (B, content_dim) the mean content code of the sources,
+        ``warp_penalty`` G's fold-over penalty (None: 0)."""
         hp = self.hparams
         fake_seen = fake if self.augment is None else self.augment.affine(fake)
         adv_d = lsgan_generator(self.discriminator(fake_seen).float())
@@ -697,8 +760,10 @@ class GADNStage2(_Architecture, AdversarialModule):
         c_fake, _ = self.encoder(fake)
         cont = self.content_loss(c_fake.float(), c_target.float())
         kl_s = self.style_bank.kl()
+        warp = cont.new_zeros(()) if warp_penalty is None else warp_penalty.float()
         total = hp["lambda_d"] * adv_d + hp["lambda_c2"] * adv_c2 + hp["lambda_cont"] * cont + hp["lambda_s_kl"] * kl_s
-        return total, {"adv_d": adv_d, "adv_c2": adv_c2, "cont": cont, "kl_s": kl_s}
+        total = total + hp["lambda_warp"] * warp
+        return total, {"adv_d": adv_d, "adv_c2": adv_c2, "cont": cont, "kl_s": kl_s, "warp": warp}
 
     def content_loss(self, c_fake: torch.Tensor, c_target: torch.Tensor) -> torch.Tensor:
         if self.hparams["content_loss"] == "paper":
@@ -725,13 +790,15 @@ class GADNStage2(_Architecture, AdversarialModule):
         if self.hparams["content_loss"] == "code":
             self._track_content(mean, std)
         artist_trg = other_artists(artist, self.num_artists, self.hparams["other_artist"])
-        x_fake = self.generator(mean + std * torch.randn_like(std), self.style_bank.sample(artist_trg))
+        x_fake, warp_penalty = self.generator.render(
+            mean + std * torch.randn_like(std), self.style_bank.sample(artist_trg)
+        )
         fake = with_alpha(x_fake, alpha)
         with self.toggled_optimizer(opt_d):
             loss_d, parts_d = self.discriminator_loss(x, fake.detach(), artist, artist_trg)
             self.update(opt_d, loss_d, parts_d)
         with self.toggled_optimizer(opt_g):  # D and C2 read again: their weights just changed
-            loss_g, parts_g = self.generator_loss(fake, artist_trg, mean)
+            loss_g, parts_g = self.generator_loss(fake, artist_trg, mean, warp_penalty)
             self.update(opt_g, loss_g, parts_g)
         if self.generator_ema is not None:
             self.generator_ema.update(self.generator)

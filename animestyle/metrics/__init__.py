@@ -19,6 +19,7 @@ from animestyle.metrics.encoder_analysis import (
     encoder_report,
     format_tables,
     label_classes,
+    linear_probe,
     naive_bayes_probe,
 )
 from animestyle.metrics.image_quality import psnr, ssim
@@ -58,6 +59,7 @@ __all__ = [
     "format_tables",
     "image_batches",
     "label_classes",
+    "linear_probe",
     "load_oracle",
     "markdown_table",
     "naive_bayes_probe",

@@ -12,6 +12,11 @@ true artist and every categorical content factor of the synthetic portraits):
   per class) fitted on training codes and scored on held-out codes: the average probability
   it gives the correct class, the average rank of the correct class (1 = best) and top-1
   accuracy.
+- Beside the paper, :func:`linear_probe`: a multinomial logistic regression on the
+  standardised codes, fitted on training codes and scored on held-out codes (top-1
+  accuracy). It reads what a linear readout of the whole code can find, including labels
+  that only a direction across several dimensions carries, which the axis-aligned naive
+  Bayes classifier can miss.
 
 Everything here is a pure function of code tensors, except :func:`encode_dataset`, which
 runs an encoder over synthetic portraits to get them.
@@ -38,6 +43,7 @@ __all__ = [
     "encoder_report",
     "format_tables",
     "label_classes",
+    "linear_probe",
     "naive_bayes_probe",
 ]
 
@@ -56,6 +62,25 @@ def _check_codes(codes: torch.Tensor, labels: torch.Tensor, name: str = "codes")
         raise ValueError(f"labels must be integer class indices; got dtype {labels.dtype}")
     if labels.min() < 0:
         raise ValueError(f"labels must be class indices >= 0; got {labels.min().item()}")
+
+
+def _check_split(
+    train_codes: torch.Tensor,
+    train_labels: torch.Tensor,
+    test_codes: torch.Tensor,
+    test_labels: torch.Tensor,
+    num_classes: int,
+) -> int:
+    """Checks the inputs of a probe fitted on ``train_*`` and scored on ``test_*``; returns ``num_classes``."""
+    num_classes = check_count("num_classes", num_classes, 1)
+    _check_codes(train_codes, train_labels, "train_codes")
+    _check_codes(test_codes, test_labels, "test_codes")
+    if train_codes.shape[1] != test_codes.shape[1]:
+        raise ValueError(f"train_codes have {train_codes.shape[1]} dimensions but test_codes {test_codes.shape[1]}")
+    for name, labels in (("train_labels", train_labels), ("test_labels", test_labels)):
+        if labels.max() >= num_classes:
+            raise ValueError(f"{name} hold class {labels.max().item()}, but num_classes={num_classes}")
+    return num_classes
 
 
 def _class_means(codes: torch.Tensor, labels: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -127,14 +152,7 @@ def naive_bayes_probe(
         would score them on average. With D = 0 dimensions the classifier answers with the
         prior alone: the baseline of a code that knows nothing.
     """
-    num_classes = check_count("num_classes", num_classes, 1)
-    _check_codes(train_codes, train_labels, "train_codes")
-    _check_codes(test_codes, test_labels, "test_codes")
-    if train_codes.shape[1] != test_codes.shape[1]:
-        raise ValueError(f"train_codes have {train_codes.shape[1]} dimensions but test_codes {test_codes.shape[1]}")
-    for name, labels in (("train_labels", train_labels), ("test_labels", test_labels)):
-        if labels.max() >= num_classes:
-            raise ValueError(f"{name} hold class {labels.max().item()}, but num_classes={num_classes}")
+    num_classes = _check_split(train_codes, train_labels, test_codes, test_labels, num_classes)
     train = train_codes.detach().double()
     test = test_codes.detach().double().to(train.device)
     train_labels, test_labels = train_labels.to(train.device), test_labels.to(train.device)
@@ -163,6 +181,124 @@ def naive_bayes_probe(
     }
 
 
+# --- linear probe (beside the paper) -------------------------------------------------------
+
+
+def _standardise(train: torch.Tensor, test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Train (N, D) and test (M, D) codes centred and scaled by the training codes' mean and
+    standard deviation, without the dimensions constant in the training codes: (N, D'), (M, D')."""
+    if train.shape[1] == 0:
+        return train, test
+    mean, std = train.mean(0), train.std(0, correction=0)
+    varies = std > 1e-12 * train.abs().amax(0)  # a constant column's std is 0 up to rounding
+    mean, std = mean[varies], std[varies]
+    return (train[:, varies] - mean) / std, (test[:, varies] - mean) / std
+
+
+def _fit_logistic_regression(
+    codes: torch.Tensor, labels: torch.Tensor, num_classes: int, steps: int, weight_decay: float, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weights (D, K) and biases (K,) minimising the mean cross-entropy of ``codes @ W + b``
+    plus ``weight_decay / 2 * ||W||^2`` (biases free), by full-batch L-BFGS, on float64 (N, D)
+    codes and (N,) labels in [0, K)."""
+    generator = torch.Generator().manual_seed(seed)
+    weight = (0.01 * torch.randn(codes.shape[1], num_classes, generator=generator, dtype=codes.dtype)).requires_grad_()
+    bias = torch.zeros(num_classes, dtype=codes.dtype, requires_grad=True)
+    optimizer = torch.optim.LBFGS(
+        [weight, bias],
+        lr=1.0,
+        max_iter=steps,
+        tolerance_grad=1e-7,
+        tolerance_change=1e-10,
+        history_size=20,
+        line_search_fn="strong_wolfe",
+    )
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(codes @ weight + bias, labels) + 0.5 * weight_decay * weight.square().sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return weight.detach(), bias.detach()
+
+
+def linear_probe(
+    train_codes: torch.Tensor,
+    train_labels: torch.Tensor,
+    test_codes: torch.Tensor,
+    test_labels: torch.Tensor,
+    num_classes: int,
+    *,
+    steps: int = 100,
+    weight_decay: float = 1e-3,
+    seed: int = 0,
+) -> dict[str, float]:
+    """A multinomial logistic regression on standardised codes, fitted on ``train_*``, scored
+    on ``test_*``: the top-1 accuracy of a linear readout of the code.
+
+    Each dimension is centred and scaled by the mean and standard deviation of the *training*
+    codes, so the result does not depend on how each dimension is scaled; a dimension
+    constant in the training codes carries nothing and is left out. The weights minimise the
+    mean cross-entropy plus ``weight_decay / 2`` times their squared norm (the biases are not
+    penalised), by full-batch L-BFGS in float64 on the CPU, from small random weights drawn
+    with ``seed``: the same inputs give the same result. The problem is convex, so the seed
+    moves the result only within the stopping tolerance. Only the classes present in the
+    training codes are fitted; the others are never predicted. With D = 0 dimensions (or only
+    constant ones, or one training class) the probe answers the most frequent training class.
+
+    Args:
+        train_codes: (N, D) codes the regression is fitted on.
+        train_labels: (N,) int64 classes in [0, num_classes).
+        test_codes: (M, D) codes to classify.
+        test_labels: (M,) int64 classes in [0, num_classes).
+        num_classes: ``K``.
+        steps: most L-BFGS iterations (it stops earlier once converged).
+        weight_decay: L2 penalty on the weights, >= 0, relative to the mean cross-entropy.
+        seed: of the initial weights.
+
+    Returns:
+        ``accuracy``: fraction of test codes whose most probable class is correct;
+        ``train_accuracy``: the same on the training codes (well above ``accuracy`` when the
+        probe overfits); ``chance``: the test accuracy of always answering the most frequent
+        training class (the smallest such class on a tie), what a probe that ignores the
+        code scores; with balanced classes close to 1 / K.
+    """
+    num_classes = _check_split(train_codes, train_labels, test_codes, test_labels, num_classes)
+    steps = check_count("steps", steps, 1)
+    if isinstance(weight_decay, bool) or not isinstance(weight_decay, int | float) or not 0 <= weight_decay < math.inf:
+        raise ValueError(f"weight_decay={weight_decay!r} must be a finite number >= 0")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed={seed!r} must be an integer")
+    train_labels, test_labels = train_labels.detach().cpu().long(), test_labels.detach().cpu().long()
+    counts = torch.bincount(train_labels, minlength=num_classes)
+    majority = int(counts.argmax())  # the first of the most frequent classes
+    chance = (test_labels == majority).double().mean().item()
+
+    with torch.inference_mode(False), torch.enable_grad():
+        train, test = _standardise(train_codes.detach().cpu().double(), test_codes.detach().cpu().double())
+        present = (counts > 0).nonzero().squeeze(1)  # (K',) the classes seen in training
+        if train.shape[1] == 0 or present.numel() == 1:
+            return {
+                "accuracy": chance,
+                "train_accuracy": (train_labels == majority).double().mean().item(),
+                "chance": chance,
+            }
+        index = torch.full((num_classes,), -1, dtype=torch.long)
+        index[present] = torch.arange(present.numel())
+        weight, bias = _fit_logistic_regression(
+            train, index[train_labels], present.numel(), steps, float(weight_decay), seed
+        )
+    train_predicted = present[(train @ weight + bias).argmax(1)]
+    test_predicted = present[(test @ weight + bias).argmax(1)]
+    return {
+        "accuracy": (test_predicted == test_labels).double().mean().item(),
+        "train_accuracy": (train_predicted == train_labels).double().mean().item(),
+        "chance": chance,
+    }
+
+
 # --- the report ---------------------------------------------------------------------------
 
 Report = dict[int, dict[str, dict[str, float]]]
@@ -177,10 +313,12 @@ def encoder_report(
     num_classes: Mapping[str, int] | None = None,
     min_variance: float = 1e-3,
 ) -> Report:
-    """The rows of Tables 4-7 for one encoder: every labelling x every prefix length.
+    """The rows of Tables 4-7 and of the linear probe for one encoder: every labelling x
+    every prefix length.
 
     Distances (Table 4) are measured on the test codes; the naive Bayes classifier
-    (Tables 5-7) is fitted on the train codes and scored on the test codes.
+    (Tables 5-7) and the linear probe (:func:`linear_probe`, with its defaults) are fitted on
+    the train codes and scored on the test codes.
 
     Args:
         codes_train: (N, D) codes of the probe's training images.
@@ -198,8 +336,9 @@ def encoder_report(
         centre of all test codes), ``avg_probability``, ``avg_rank``, ``top1``,
         ``chance_probability`` and ``chance_top1`` (1 / K), ``chance_rank`` ((K + 1) / 2),
         ``prior_probability``, ``prior_rank``, ``prior_top1`` (the classifier given no code:
-        the empirical prior alone, which beats 1 / K on unbalanced factors) and
-        ``num_classes``.
+        the empirical prior alone, which beats 1 / K on unbalanced factors),
+        ``linear_accuracy`` and ``linear_chance`` (the linear probe's test accuracy and that of
+        always answering the most frequent training class) and ``num_classes``.
     """
     if codes_train.ndim != 2 or codes_test.ndim != 2 or codes_train.shape[1] != codes_test.shape[1]:
         raise ValueError(
@@ -226,6 +365,7 @@ def encoder_report(
             k = given if given is not None else int(max(train_labels.max(), test_labels.max())) + 1
             probe = naive_bayes_probe(train, train_labels, test, test_labels, k, min_variance)
             prior = naive_bayes_probe(train[:, :0], train_labels, test[:, :0], test_labels, k, min_variance)
+            linear = linear_probe(train, train_labels, test, test_labels, k)
             rows[name] = {
                 "distance": class_centre_distance(test, test_labels),
                 "whole_distance": whole,
@@ -236,6 +376,8 @@ def encoder_report(
                 "prior_probability": prior["avg_probability"],
                 "prior_rank": prior["avg_rank"],
                 "prior_top1": prior["top1"],
+                "linear_accuracy": linear["accuracy"],
+                "linear_chance": linear["chance"],
                 "num_classes": float(k),
             }
         report[d] = rows
@@ -249,12 +391,15 @@ def _number(value: float) -> str:
 
 
 def format_tables(reports: Mapping[str, Report], labels: Sequence[str] | None = None) -> str:
-    """Markdown tables in the layout of the paper's Tables 4-7, one per measure and prefix
-    length: a row per encoder, a column per labelling ("by artist", "by hair_colour", ...).
+    """Markdown tables in the layout of the paper's Tables 4-7, then the linear probe's, one
+    per measure and prefix length: a row per encoder, a column per labelling ("by artist",
+    "by hair_colour", ...).
 
     Tables 5-7 end with two reference rows read from the first encoder's report (they
     depend only on the labels): ``uniform chance`` (1 / K, (K + 1) / 2) and ``prior only``
-    (the naive Bayes classifier given no code).
+    (the naive Bayes classifier given no code); the linear probe's table with ``uniform
+    chance`` and ``most frequent class`` (always answering the most frequent training class).
+    Reports without the linear probe's rows (made before it existed) get no such table.
 
     Args:
         reports: encoder name (e.g. ``"E_artist"``) -> its :func:`encoder_report`; every
@@ -277,15 +422,21 @@ def format_tables(reports: Mapping[str, Report], labels: Sequence[str] | None = 
             if missing:
                 raise ValueError(f"report of {encoder!r} lacks the labellings {missing} for d={d}")
 
-    measures = (
-        ("Table 4: mean Euclidean distance to class centre", "distance", None, None),
-        ("Table 5: average probability given to the correct class", "avg_probability", "chance_probability",
-         "prior_probability"),
-        ("Table 6: average rank of the correct class (1 = best)", "avg_rank", "chance_rank", "prior_rank"),
-        ("Table 7: top-1 accuracy", "top1", "chance_top1", "prior_top1"),
-    )  # fmt: skip
+    measures: list[tuple[str, str, tuple[tuple[str, str], ...]]] = [
+        ("Table 4: mean Euclidean distance to class centre", "distance", ()),
+        ("Table 5: average probability given to the correct class", "avg_probability",
+         (("uniform chance", "chance_probability"), ("prior only", "prior_probability"))),
+        ("Table 6: average rank of the correct class (1 = best)", "avg_rank",
+         (("uniform chance", "chance_rank"), ("prior only", "prior_rank"))),
+        ("Table 7: top-1 accuracy", "top1", (("uniform chance", "chance_top1"), ("prior only", "prior_top1"))),
+    ]  # fmt: skip
+    if all("linear_accuracy" in report[d][n] for report in reports.values() for d in dims for n in names):
+        measures.append(
+            ("Linear probe: top-1 accuracy of a logistic regression on the standardised codes", "linear_accuracy",
+             (("uniform chance", "chance_top1"), ("most frequent class", "linear_chance")))
+        )  # fmt: skip
     blocks = []
-    for title, key, chance, prior in measures:
+    for title, key, references in measures:
         for d in dims:
             header = ["Encoder", *(f"By {n}" for n in names)]
             if key == "distance":
@@ -297,10 +448,9 @@ def format_tables(reports: Mapping[str, Report], labels: Sequence[str] | None = 
                 if key == "distance":
                     cells.append(_number(report[d][names[0]]["whole_distance"]) if names else "")
                 lines.append("| " + " | ".join(cells) + " |")
-            for row_name, ref in (("uniform chance", chance), ("prior only", prior)):
-                if ref is not None:
-                    cells = [f"*{row_name}*", *(_number(first[d][n][ref]) for n in names)]
-                    lines.append("| " + " | ".join(cells) + " |")
+            for row_name, ref in references:
+                cells = [f"*{row_name}*", *(_number(first[d][n][ref]) for n in names)]
+                lines.append("| " + " | ".join(cells) + " |")
             blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 
@@ -321,6 +471,7 @@ def encode_dataset(
     batch_size: int = 256,
     device: torch.device | str | None = None,
     num_workers: int = 0,
+    sample: bool = False,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Mean content codes of every image of a synthetic dataset, with its true labels.
 
@@ -334,6 +485,9 @@ def encode_dataset(
         device: where the encoder runs; None: where its parameters are (CPU if it has none).
             The encoder is not moved: give the device it is on.
         num_workers: DataLoader workers rendering the images.
+        sample: codes drawn from ``N(mean, std)`` (seeded: the same draw every call), as the
+            generator reads them in training, instead of the means. A probe of the means also
+            reads what varies far less than the code's own noise.
 
     Returns:
         codes (N, D) float32 on the CPU, and name -> (N,) int64 labels on the CPU: ``artist``
@@ -345,11 +499,16 @@ def encode_dataset(
         device = module_device(encoder)
     codes: list[torch.Tensor] = []
     labels: dict[str, list[torch.Tensor]] = {name: [] for name in ("artist", *(f.name for _, f in _CATEGORICAL))}
+    noise = torch.Generator().manual_seed(0)
     with eval_mode(encoder):
         for batch in DataLoader(dataset, batch_size=batch_size, num_workers=num_workers):
             out: Any = encoder(batch["x"].to(device))
-            mean = out[0] if isinstance(out, tuple | list) else out
-            codes.append(mean.detach().float().cpu())
+            code = (out[0] if isinstance(out, tuple | list) else out).detach().float().cpu()
+            if sample:
+                if not isinstance(out, tuple | list):
+                    raise ValueError("sample=True needs an encoder that returns (mean, std)")
+                code = code + out[1].detach().float().cpu() * torch.randn(code.shape, generator=noise)
+            codes.append(code)
             labels["artist"].append(batch["true_artist"])
             for j, factor in _CATEGORICAL:
                 labels[factor.name].append(batch["content"][:, j].long())

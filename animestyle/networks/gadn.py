@@ -1,25 +1,51 @@
 """GADN networks (Xiang & Li, "Disentangling Style and Content in Anime Illustrations",
 arXiv:1905.10742, Sec. 4.3 and Table 1).
 
-Every network shares one residual trunk: stride-2 residual blocks with one convolution each,
-down to a 4x4 map, then a fully connected layer. The encoder ``E`` adds a Gaussian head
-(content code), the classifiers ``C1``/``C2`` an artist head, the discriminator ``D`` a
-single output; the generator ``G`` mirrors the trunk from ``cat(content, style)``.
-Widths follow the image size (:func:`gadn_preset`); at 256 px they are the paper's Table 1.
+Every network shares one residual trunk of blocks with one convolution each, down to a 4x4
+map, then a fully connected layer. The encoder ``E`` adds a Gaussian head (content code), the
+classifiers ``C1``/``C2`` an artist head, the discriminator ``D`` a single output; the
+generator ``G`` mirrors the trunk from ``cat(content, style)``. Widths follow the image size
+(:func:`gadn_preset`); at 256 px they are the paper's Table 1.
+
+Two depths (:data:`Depth`):
+
+- ``"reference"`` (default): the paper's "increasing the number of blocks instead" as the
+  official code builds it. Per resolution level, from the input side, a stride-2 block, a
+  :class:`~animestyle.nn.BusBlock` and a stride-1 block (the first level has no bus block).
+  ``G`` mirrors each level (stride-1, bus, stride-2 up) and its last up-block also writes
+  a 2-channel offset map for a learned :class:`~animestyle.nn.Warp` of the picture.
+- ``"shallow"``: one stride-2 block per level and no warp; 1.7 times fewer FLOPs, for small
+  machines (and the networks animestyle had before the reference depth).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
 
-from animestyle.nn import GaussianHead, ResidualDown, ResidualUp, StandardisedPReLU
+from animestyle.nn import BusBlock, GaussianHead, ResidualDown, ResidualSame, ResidualUp, StandardisedPReLU, Warp
 from animestyle.nn.residual import unit_norm_
 from animestyle.nn.style_bank import style_dim_for
 
-__all__ = ["Classifier", "Encoder", "GADNPreset", "Generator", "Trunk", "check_images", "gadn_preset"]
+__all__ = [
+    "DEPTHS",
+    "Classifier",
+    "Depth",
+    "Encoder",
+    "GADNPreset",
+    "Generator",
+    "Trunk",
+    "check_depth",
+    "check_images",
+    "gadn_preset",
+]
+
+Depth = Literal["reference", "shallow"]
+DEPTHS: tuple[Depth, ...] = ("reference", "shallow")
 
 
 @dataclass(frozen=True)
@@ -68,9 +94,30 @@ def _top_size(image_size: int, levels: int) -> int:
     return image_size // 2**levels
 
 
-def _residual_share(block: int) -> float:
-    # Deeper blocks add a smaller share to what their shortcut carries: 1/2, 1/3, 1/4, ...
-    return 1 / (block + 2)
+def check_depth(depth: str) -> None:
+    """ValueError naming the choices unless ``depth`` is one of :data:`DEPTHS`."""
+    if depth not in DEPTHS:
+        raise ValueError(f"depth={depth!r} is not allowed; choose one of {', '.join(map(repr, DEPTHS))}")
+
+
+def level_blocks(depth: Depth, levels: int) -> list[int]:
+    """Blocks per resolution level, from the input side: 1 each (shallow), or 2 for the first
+    level and 3 for the others (reference: stride-2, [bus,] stride-1)."""
+    check_depth(depth)
+    return [1] * levels if depth == "shallow" else [2] + [3] * (levels - 1)
+
+
+def residual_shares(blocks_per_level: Sequence[int]) -> list[float]:
+    """The residual share of every block in build order: block ``k`` of a level of ``n``
+    blocks has weight ``1/n``; its share is that weight over the weights so far (1 to start).
+    Later blocks thus add less to what their shortcut carries (1/2, 1/3, ... at one block per
+    level), keeping the variance of a deep stack at its input's."""
+    shares, total = [], 1.0
+    for n in blocks_per_level:
+        for _ in range(n):
+            total += 1 / n
+            shares.append(1 / n / total)
+    return shares
 
 
 def check_images(x: torch.Tensor, channels: int, size: int, name: str = "x") -> None:
@@ -84,19 +131,29 @@ class Trunk(nn.Module):
 
     Args:
         in_channels: 3 (RGB) or 4 (RGB + alpha).
-        channels: widths of the stride-2 residual blocks.
+        channels: widths of the resolution levels (each begins with a stride-2 block).
         fc_width: output width.
         image_size: ``S``, divisible by ``2 ** len(channels)``.
+        depth: ``"reference"`` or ``"shallow"`` (see the module docstring).
     """
 
-    def __init__(self, in_channels: int, channels: tuple[int, ...], fc_width: int, image_size: int):
+    def __init__(
+        self, in_channels: int, channels: tuple[int, ...], fc_width: int, image_size: int, depth: Depth = "reference"
+    ):
         super().__init__()
         self.in_channels, self.image_size = in_channels, image_size
         top = _top_size(image_size, len(channels))
+        counts = level_blocks(depth, len(channels))
+        shares = iter(residual_shares(counts))
         widths = (in_channels, *channels)
-        self.blocks = nn.Sequential(
-            *(ResidualDown(widths[i], widths[i + 1], _residual_share(i)) for i in range(len(channels)))
-        )
+        blocks: list[nn.Module] = []
+        for i, n in enumerate(counts):
+            blocks.append(ResidualDown(widths[i], widths[i + 1], next(shares)))
+            if n == 3:
+                blocks.append(BusBlock(widths[i + 1], next(shares)))
+            if n >= 2:
+                blocks.append(ResidualSame(widths[i + 1], next(shares)))
+        self.blocks = nn.Sequential(*blocks)
         self.fc = nn.Linear(channels[-1] * top * top, fc_width)
         unit_norm_(self.fc.weight)
         nn.init.zeros_(self.fc.bias)
@@ -110,9 +167,17 @@ class Trunk(nn.Module):
 class Encoder(nn.Module):
     """``E``: images (B, in_channels, S, S) in [-1, 1] -> content mean and std, (B, content_dim) each."""
 
-    def __init__(self, in_channels: int, channels: tuple[int, ...], fc_width: int, image_size: int, content_dim: int):
+    def __init__(
+        self,
+        in_channels: int,
+        channels: tuple[int, ...],
+        fc_width: int,
+        image_size: int,
+        content_dim: int,
+        depth: Depth = "reference",
+    ):
         super().__init__()
-        self.trunk = Trunk(in_channels, channels, fc_width, image_size)
+        self.trunk = Trunk(in_channels, channels, fc_width, image_size, depth)
         self.head = GaussianHead(fc_width, content_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -124,9 +189,17 @@ class Classifier(nn.Module):
     per image): images (B, in_channels, S, S) -> (B, num_outputs), or (B,) when ``num_outputs=1``.
     """
 
-    def __init__(self, in_channels: int, channels: tuple[int, ...], fc_width: int, image_size: int, num_outputs: int):
+    def __init__(
+        self,
+        in_channels: int,
+        channels: tuple[int, ...],
+        fc_width: int,
+        image_size: int,
+        num_outputs: int,
+        depth: Depth = "reference",
+    ):
         super().__init__()
-        self.trunk = Trunk(in_channels, channels, fc_width, image_size)
+        self.trunk = Trunk(in_channels, channels, fc_width, image_size, depth)
         self.head = nn.Linear(fc_width, num_outputs)
         nn.init.zeros_(self.head.bias)
         self.head.weight.data.mul_(0.1)
@@ -141,7 +214,17 @@ class Generator(nn.Module):
     (B, out_channels, S, S), about [-1, 1] (not clamped).
 
     The trunk in reverse: ``cat(content, style)`` -> FC ``fc_width`` -> FC to the 4x4 map ->
-    residual up-blocks -> a last transposed convolution to the colour channels.
+    per level (reference depth) a stride-1 block, a bus block (not at the highest
+    resolution) and a stride-2 up-block; the last up-block writes the colour channels (no
+    activation), plus two offset channels for the :class:`~animestyle.nn.Warp` when
+    ``warp`` is on. The shallow depth has the up-blocks only and ends in a plain transposed
+    convolution.
+
+    Args:
+        content_dim, style_dim: code widths.
+        channels, fc_width, image_size, depth: as :class:`Trunk`.
+        out_channels: colour channels.
+        warp: end in a learned warp; None: on at the reference depth (official default).
     """
 
     def __init__(
@@ -152,6 +235,8 @@ class Generator(nn.Module):
         fc_width: int,
         image_size: int,
         out_channels: int = 3,
+        depth: Depth = "reference",
+        warp: bool | None = None,
     ):
         super().__init__()
         self.content_dim, self.style_dim = content_dim, style_dim
@@ -167,18 +252,56 @@ class Generator(nn.Module):
             if isinstance(layer, nn.Linear):
                 unit_norm_(layer.weight)
                 nn.init.zeros_(layer.bias)
+        warp = depth == "reference" if warp is None else warp
+        last = out_channels + (2 if warp else 0)
+        counts = level_blocks(depth, len(channels))[::-1]  # from the top level down
+        shares = iter(residual_shares(counts))
         widths = channels[::-1]
-        self.blocks = nn.Sequential(
-            *(ResidualUp(widths[i], widths[i + 1], _residual_share(i)) for i in range(len(widths) - 1))
-        )
-        self.to_image = nn.ConvTranspose2d(widths[-1], out_channels, 6, 2, 2)
-        nn.init.zeros_(self.to_image.bias)  # type: ignore[arg-type]
-        self.to_image.weight.data.mul_(0.5)
+        blocks: list[nn.Module] = []
+        for i, n in enumerate(counts):
+            if n >= 2:
+                blocks.append(ResidualSame(widths[i], next(shares)))
+            if n == 3:
+                blocks.append(BusBlock(widths[i], next(shares)))
+            if i + 1 < len(widths):
+                blocks.append(ResidualUp(widths[i], widths[i + 1], next(shares)))
+            elif depth == "reference":
+                blocks.append(ResidualUp(widths[i], last, next(shares), activation=False))
+        self.blocks = nn.Sequential(*blocks)
+        self.to_image: nn.ConvTranspose2d | None = None
+        if depth == "shallow":
+            self.to_image = nn.ConvTranspose2d(widths[-1], last, 6, 2, 2)
+            nn.init.zeros_(self.to_image.bias)  # type: ignore[arg-type]
+            self.to_image.weight.data.mul_(0.5)
+        self.warp = Warp() if warp else None
+        if warp:  # the offsets start at 0: the warp starts as the identity
+            self._zero_offsets()
 
-    def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    @torch.no_grad()
+    def _zero_offsets(self) -> None:
+        last = self.to_image if self.to_image is not None else self.blocks[-1]
+        conv = last if isinstance(last, nn.ConvTranspose2d) else last.get_submodule("conv")
+        assert isinstance(conv, nn.ConvTranspose2d)
+        assert conv.bias is not None
+        conv.weight[:, -2:].zero_()  # ConvTranspose weights are (in, out, k, k)
+        conv.bias[-2:].zero_()
+        project = getattr(last, "project", None)
+        if isinstance(project, nn.Conv2d):
+            project.weight[-2:].zero_()
+
+    def render(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The images, as :meth:`forward`, and the warp's fold-over penalty (0 without a warp)."""
         if content.ndim != 2 or content.shape[1] != self.content_dim:
             raise ValueError(f"content must be (B, {self.content_dim}); got {tuple(content.shape)}")
         if style.shape != (content.shape[0], self.style_dim):
             raise ValueError(f"style must be ({content.shape[0]}, {self.style_dim}); got {tuple(style.shape)}")
         h = self.fc(torch.cat([content, style], dim=1)).view(-1, self.top_channels, self.top, self.top)
-        return self.to_image(self.blocks(h))
+        h = self.blocks(h)
+        if self.to_image is not None:
+            h = self.to_image(h)
+        if self.warp is None:
+            return h, h.new_zeros(())
+        return self.warp(h)
+
+    def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return self.render(content, style)[0]

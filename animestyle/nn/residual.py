@@ -1,11 +1,12 @@
 """Residual blocks.
 
-``ResidualDown`` / ``ResidualUp`` (GADN, arXiv:1905.10742, Sec. 4.3) and ``WNResidual``
-(the style-space paper's weight-normalised block, described on the class).
+``ResidualDown`` / ``ResidualSame`` / ``ResidualUp`` (GADN, arXiv:1905.10742, Sec. 4.3) and
+``WNResidual`` (the style-space paper's weight-normalised block, described on the class).
 
-GADN's blocks have one convolution each and resample by 2. The residual branch is a single
-6x6 stride-2 (transposed) convolution and an activation; the shortcut resamples and, when
-the width changes, applies a 1x1 convolution. The two branches are mixed with learnable per-
+GADN's blocks have one convolution each. The resampling ones have a single 6x6 stride-2
+(transposed) convolution and an activation as the residual branch; the shortcut resamples
+and, when the width changes, applies a 1x1 convolution. ``ResidualSame`` keeps the
+resolution with a 3x3 convolution and an identity shortcut. The two branches are mixed with learnable per-
 channel scales initialised to ``sqrt(r)`` and ``sqrt(1 - r)`` so that unit-variance inputs
 give unit-variance outputs at initialisation; ``r`` is the residual share, smaller in deeper
 blocks.
@@ -23,7 +24,7 @@ from torch import nn
 from animestyle.nn.activation import StandardisedPReLU, TPReLU
 from animestyle.nn.weight_norm import weight_normed
 
-__all__ = ["ResidualDown", "ResidualUp", "WNResidual", "unit_norm_"]
+__all__ = ["Mix", "ResidualDown", "ResidualSame", "ResidualUp", "WNResidual", "unit_norm_"]
 
 
 @torch.no_grad()
@@ -43,7 +44,10 @@ def _projection(in_channels: int, out_channels: int) -> nn.Conv2d | None:
     return conv
 
 
-class _Mix(nn.Module):
+class Mix(nn.Module):
+    """``residual * a + shortcut * b`` with per-channel ``a``, ``b`` initialised to
+    ``sqrt(residual_share)`` and ``sqrt(1 - residual_share)``: (B, C, ...) twice -> (B, C, ...)."""
+
     def __init__(self, channels: int, residual_share: float):
         super().__init__()
         if not 0 < residual_share < 1:
@@ -52,7 +56,8 @@ class _Mix(nn.Module):
         self.shortcut_scale = nn.Parameter(torch.full((1, channels, 1, 1), math.sqrt(1 - residual_share)))
 
     def forward(self, residual: torch.Tensor, shortcut: torch.Tensor) -> torch.Tensor:
-        return residual * self.residual_scale + shortcut * self.shortcut_scale
+        # addcmul: one fused pass instead of two multiplications and an addition
+        return torch.addcmul(shortcut * self.shortcut_scale, residual, self.residual_scale)
 
 
 class ResidualDown(nn.Module):
@@ -69,7 +74,7 @@ class ResidualDown(nn.Module):
         nn.init.zeros_(self.conv.bias)  # type: ignore[arg-type]
         self.act = StandardisedPReLU(out_channels)
         self.project = _projection(in_channels, out_channels)
-        self.mix = _Mix(out_channels, residual_share)
+        self.mix = Mix(out_channels, residual_share)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shortcut = F.avg_pool2d(x, 2)
@@ -78,22 +83,41 @@ class ResidualDown(nn.Module):
         return self.mix(self.act(self.conv(x)), shortcut)
 
 
+class ResidualSame(nn.Module):
+    """Keeps the resolution: (B, channels, H, W) -> (B, channels, H, W).
+
+    Residual: Conv 3x3 stride 1 pad 1 + activation. Shortcut: identity.
+    """
+
+    def __init__(self, channels: int, residual_share: float = 0.5):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, 1, 1)
+        unit_norm_(self.conv.weight)
+        nn.init.zeros_(self.conv.bias)  # type: ignore[arg-type]
+        self.act = StandardisedPReLU(channels)
+        self.mix = Mix(channels, residual_share)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mix(self.act(self.conv(x)), x)
+
+
 class ResidualUp(nn.Module):
     """Doubles the resolution: (B, in_channels, H, W) -> (B, out_channels, 2H, 2W).
 
-    Residual: ConvTranspose 6x6 stride 2 pad 2 + activation. Shortcut: 1x1 conv if the width
-    changes, then nearest-neighbour x2.
+    Residual: ConvTranspose 6x6 stride 2 pad 2 + activation (none when ``activation`` is
+    False: the generator's last block, whose output is colour). Shortcut: 1x1 conv if the
+    width changes, then nearest-neighbour x2.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, residual_share: float = 0.5):
+    def __init__(self, in_channels: int, out_channels: int, residual_share: float = 0.5, activation: bool = True):
         super().__init__()
         self.conv = nn.ConvTranspose2d(in_channels, out_channels, 6, 2, 2)
         unit_norm_(self.conv.weight, dim=1)  # ConvTranspose weights are (in, out, k, k)
         self.conv.weight.data.mul_(2)  # each output pixel sees a quarter of the taps
         nn.init.zeros_(self.conv.bias)  # type: ignore[arg-type]
-        self.act = StandardisedPReLU(out_channels)
+        self.act: nn.Module = StandardisedPReLU(out_channels) if activation else nn.Identity()
         self.project = _projection(in_channels, out_channels)
-        self.mix = _Mix(out_channels, residual_share)
+        self.mix = Mix(out_channels, residual_share)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shortcut = x if self.project is None else self.project(x)

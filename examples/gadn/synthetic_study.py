@@ -73,10 +73,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     stage1.add_argument(
         "--nist", action="store_true", help="also E_hair_colour (label_by=hair_colour) and E_V (lambda_c1=0)"
     )
+    stage1.add_argument("--vae", action="store_true", help="also E_V (lambda_c1=0), without --nist's E_hair_colour")
+    stage1.add_argument("--depth", choices=["reference", "shallow"], default="reference", help="GADN network depth")
+    stage1.add_argument("--lambda-c1", type=float, default=0.2, help="C1's weight in E_artist, E_hair_colour")
+    stage1.add_argument("--cap-c1-at-prior", action="store_true", help="official code: push C1 only to the prior")
+    stage1.add_argument("--lambda-e-kl", type=float, default=1e-4, help="E's KL weight (Table 2: 1e-4)")
+    stage1.add_argument("--c1-input", choices=["generated", "code"], default="generated", help="what C1 reads")
     probe = parser.add_argument_group("encoder analysis (Tables 4-7)")
     probe.add_argument("--probe-train", type=int, default=4000, help="train-split codes the naive Bayes is fitted on")
     probe.add_argument("--probe-test", type=int, default=2000, help="test-split codes it is scored on")
     probe.add_argument("--dims", type=int, nargs="+", default=[2, 8], help="prefix lengths of the code")
+    probe.add_argument("--probe-samples", action="store_true", help="also probe sampled codes, as G reads them")
     stage2 = parser.add_argument_group("stage 2 and transfers")
     stage2.add_argument("--stage2", type=int, default=0, metavar="N", help="stage-2 iterations; 0: skip stage 2")
     stage2.add_argument("--c2-iterations", type=int, default=1000, help="C2 pretraining iterations")
@@ -179,7 +186,11 @@ def stage1_model(args: argparse.Namespace, num_classes: int, lambda_c1: float) -
         fc_width=args.fc_width,
         content_dim=args.content_dim,
         style_dim=args.style_dim,
+        depth=args.depth,
         lambda_c1=lambda_c1,
+        cap_c1_at_prior=args.cap_c1_at_prior,
+        lambda_e_kl=args.lambda_e_kl,
+        c1_input=args.c1_input,
         nested_dropout=True,
         detach_target_style=True,  # as the official code; the figures in docs/gadn.md were measured so
         lr=args.lr,
@@ -206,13 +217,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     seconds: dict[str, float] = {}
 
     # (a, b) stage 1 for each encoder: name -> (label_by, lambda_c1)
-    runs = {"E_artist": ("artist", 0.2)}
+    runs = {"E_artist": ("artist", args.lambda_c1)}
     if args.nist:
-        runs.update({"E_hair_colour": ("hair_colour", 0.2), "E_V": ("artist", 0.0)})
+        runs["E_hair_colour"] = ("hair_colour", args.lambda_c1)
+    if args.nist or args.vae:
+        runs["E_V"] = ("artist", 0.0)
     probe_train, probe_test = portraits(args, args.probe_train), portraits(args, args.probe_test, "test")
     classes = label_classes(probe_train)
     models: dict[str, GADNStage1] = {}
-    untrained = stage1_model(args, args.num_artists, 0.2)  # the same seed: E_artist's starting point
+    untrained = stage1_model(args, args.num_artists, args.lambda_c1)  # the same seed: E_artist's starting point
     models["E_init (untrained)"] = untrained
     reconstruction: dict[str, dict[str, float]] = {}
     checkpoints: dict[str, Path] = {}
@@ -236,12 +249,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     reports = {}
     for name, model in models.items():
         model.to(device)
-        train_codes, train_labels = encode_dataset(model.encoder, probe_train, device=device)
-        test_codes, test_labels = encode_dataset(model.encoder, probe_test, device=device)
+        for sample in (False, True) if args.probe_samples else (False,):
+            train_codes, train_labels = encode_dataset(model.encoder, probe_train, device=device, sample=sample)
+            test_codes, test_labels = encode_dataset(model.encoder, probe_test, device=device, sample=sample)
+            reports[f"{name}, sampled" if sample else name] = encoder_report(
+                train_codes, train_labels, test_codes, test_labels, dims=args.dims, num_classes=classes
+            )
         model.cpu()
-        reports[name] = encoder_report(
-            train_codes, train_labels, test_codes, test_labels, dims=args.dims, num_classes=classes
-        )
     results["encoders"] = reports
     seconds["encoder analysis"] = time.perf_counter() - start
 
@@ -261,6 +275,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             fc_width=e_artist.fc_width,
             content_dim=e_artist.content_dim,
             style_dim=e_artist.style_dim,
+            depth=args.depth,
             lr=args.c2_lr,
         )
         trainer = fit(c2, portraits(args, args.c2_iterations * args.batch_size), args.c2_iterations, args)

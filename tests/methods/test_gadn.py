@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
+from unittest import mock
 
 import lightning as L
 import pytest
@@ -81,6 +82,7 @@ def attach(model: L.LightningModule) -> list[torch.optim.Optimizer]:
         enable_model_summary=False,
     )
     model.trainer = run
+    run.strategy.connect(model)
     run.optimizers = optimizers
     return optimizers
 
@@ -136,7 +138,10 @@ STAGE1_VARIANTS = [
 
 
 @pytest.mark.parametrize("options", STAGE1_VARIANTS, ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
-def test_stage1_steps_train_only_their_own_networks(options: dict[str, Any]) -> None:
+def test_stage1_update_gives_each_network_the_gradient_of_its_own_loss(options: dict[str, Any]) -> None:
+    """One forward feeds both losses; ``update_together`` must give C1 exactly the gradient
+    of C1's loss and E, G, S exactly the gradient of theirs, as two separate backward passes
+    of the same forward would."""
     torch.manual_seed(0)
     model = GADNStage1(**TINY, **options)
     opt_g, opt_c = attach(model)
@@ -144,25 +149,28 @@ def test_stage1_steps_train_only_their_own_networks(options: dict[str, Any]) -> 
     out = model.forward_batch(x, artist)
     assert out["x_rec"].shape == out["x_shift"].shape == (BATCH, 3, 32, 32)
     assert not torch.equal(out["x_rec"], out["x_shift"])
-    egs = {"E": model.encoder, "G": model.generator, "S": model.style_bank}
-
-    with model.toggled_optimizer(opt_c):
-        loss_c, parts_c = model.classifier_loss(out["c1_input"].detach(), artist)
-        loss_c.backward()
+    assert out["logits"].shape == (BATCH, 4)
+    loss_c, parts_c = model.classifier_loss(out["logits"], artist)
+    loss_g, parts_g = model.generator_loss(
+        x, out["x_rec"], out["logits"], artist, out["mean"], out["std"], out["warp_penalty"]
+    )
     assert set(parts_c) == {"c1", "c1_acc"}
-    assert_gradients({"C1": model.c1})
-    assert_no_gradients(egs)
-
-    model.zero_grad(set_to_none=True)
-    with model.toggled_optimizer(opt_g):
-        loss_g, parts_g = model.generator_loss(x, out["x_rec"], out["c1_input"], artist, out["mean"], out["std"])
-        loss_g.backward()
-    assert set(parts_g) == {"rec", "adv_c1", "kl_e", "kl_s"}
+    assert set(parts_g) == {"rec", "adv_c1", "kl_e", "kl_s", "warp"}
     assert all(torch.isfinite(v) for v in parts_g.values())
-    assert_gradients(egs)
-    assert_no_gradients({"C1": model.c1})
-    # toggled_optimizer put every requires_grad back
-    assert all(p.requires_grad for p in model.parameters())
+    egs = {"E": model.encoder, "G": model.generator, "S": model.style_bank}
+    c1_params = list(model.c1.parameters())
+    egs_params = [p for net in egs.values() for p in net.parameters()]
+    want_c = torch.autograd.grad(loss_c, c1_params, retain_graph=True)
+    want_g = torch.autograd.grad(loss_g, egs_params, retain_graph=True)
+
+    before = snapshot(model)
+    with mock.patch.object(opt_c, "step"), mock.patch.object(opt_g, "step"):  # keep the weights: see the gradients
+        model.update_together([(opt_c, loss_c), (opt_g, loss_g)], {**parts_c, **parts_g})
+    assert_same(before, snapshot(model), "weights")
+    for p, want in zip(c1_params + egs_params, want_c + want_g, strict=True):
+        assert p.grad is not None
+        torch.testing.assert_close(p.grad, want)
+    assert_gradients({"C1": model.c1, **egs})
 
 
 def test_stage1_optimizers_split_the_parameters() -> None:
@@ -179,7 +187,7 @@ def test_stage1_adversarial_term_is_the_log_likelihood_of_the_source_artist() ->
     model = GADNStage1(**TINY, lambda_e_kl=0.0, lambda_s_kl=0.0, lambda_c1=0.5)
     x, artist = images()
     out = model.forward_batch(x, artist)
-    loss, parts = model.generator_loss(x, out["x_rec"], out["c1_input"], artist, out["mean"], out["std"])
+    loss, parts = model.generator_loss(x, out["x_rec"], out["logits"], artist, out["mean"], out["std"])
     log_p = torch.log_softmax(model.c1(out["c1_input"]), 1).gather(1, artist[:, None]).mean()
     torch.testing.assert_close(parts["adv_c1"], log_p)
     torch.testing.assert_close(parts["rec"], pixel_distance(out["x_rec"], x))
@@ -239,7 +247,7 @@ def test_stage2_steps_train_only_their_own_networks(options: dict[str, Any]) -> 
     with model.toggled_optimizer(opt_g):
         loss_g, parts_g = model.generator_loss(fake, artist_trg, mean)
         loss_g.backward()
-    assert set(parts_g) == {"adv_d", "adv_c2", "cont", "kl_s"}
+    assert set(parts_g) == {"adv_d", "adv_c2", "cont", "kl_s", "warp"}
     assert_gradients(gs)
     assert_no_gradients({**dc, "E": model.encoder})
     assert not any(p.requires_grad for p in model.encoder.parameters())  # E stays frozen after toggling
@@ -301,15 +309,16 @@ def check_steps(steps: list[dict[str, torch.Tensor]], first: tuple[str, ...], se
     assert all(g.abs().sum() > 0 for n, g in two.items() if n not in one)
 
 
-def test_stage1_training_step_trains_c1_then_e_g_s(tmp_path: Path) -> None:
+def test_stage1_training_step_steps_c1_and_e_g_s_together(tmp_path: Path) -> None:
     torch.manual_seed(0)
     model = GADNStage1(**TINY)
     grads = _GradientsAtSteps()
     run = trainer(tmp_path, max_steps=2, limit_val_batches=0, num_sanity_val_steps=0, callbacks=[grads])
     run.fit(model, train_dataloaders=float_batches(1))
-    check_steps(grads.steps, ("c1",), ("encoder", "generator", "style_bank"))
-    n_e_g_s = sum(1 for n, _ in model.named_parameters() if not n.startswith("c1."))
-    assert len(grads.steps[1]) - len(grads.steps[0]) == n_e_g_s  # every parameter of E, G and S
+    # both backward passes ran before the first step: every network has its gradient at both
+    assert len(grads.steps) == 2
+    assert grads.steps[0].keys() == grads.steps[1].keys() == {n for n, _ in model.named_parameters()}
+    assert all(g.abs().sum() > 0 for g in grads.steps[0].values())
 
 
 def test_stage2_training_step_trains_d_and_c2_then_g_and_s(checkpoints: dict[str, Path], tmp_path: Path) -> None:
@@ -363,6 +372,8 @@ def test_stage1_and_c2_runs_write_checkpoints_stage2_can_read(checkpoints: dict[
         "fc_width": 32,
         "content_dim": 8,
         "style_dim": 4,
+        "depth": "reference",
+        "warp": True,
         "standardise_style": False,
         "artist_names": ["artist_0000", "artist_0001", "artist_0002", "artist_0003"],
         "attribute_names": list(ATTRIBUTE_NAMES),
@@ -428,7 +439,7 @@ def test_stage2_continues_from_both_checkpoints_with_a_frozen_encoder(
     # After training: E bit-identical to stage 1; G, D and C2 moved.
     assert_same(sub_state(snapshot(model), "encoder"), sub_state(stage1, "encoder"), "E after stage 2")
     end = snapshot(model)
-    for name in ("generator.to_image.weight", "discriminator.head.weight", "c2.head.weight", "style_bank.mean"):
+    for name in ("generator.blocks.0.conv.weight", "discriminator.head.weight", "c2.head.weight", "style_bank.mean"):
         assert not torch.equal(end[name], start[name]), f"{name} did not train"
     for name in ("d", "adv_d", "adv_c2", "cont", "kl_s"):
         assert torch.isfinite(run.callback_metrics[f"train/{name}"]), name
@@ -702,3 +713,26 @@ def test_draw_grids_example_draws_a_checkpoint(checkpoints: dict[str, Path], tmp
     wrong = subprocess.run([*command[:2], str(checkpoints["c2"])], capture_output=True, text=True, timeout=300)
     assert "is a GADNClassifierPretrain checkpoint" in wrong.stderr
     assert "Traceback" not in wrong.stderr
+
+
+def test_checkpoints_from_before_the_reference_depth_still_load(tmp_path: Path) -> None:
+    """Checkpoints from before the reference depth save neither ``depth`` nor ``warp``: they
+    load as shallow, through ``animestyle.load`` and as stage 2's input."""
+    from animestyle.inference import load_checkpoint
+
+    run = L.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False, default_root_dir=tmp_path)
+    old = GADNStage1(**TINY, depth="shallow", warp=False)
+    run.strategy.connect(old)
+    run.save_checkpoint(tmp_path / "old.ckpt")
+    saved = torch.load(tmp_path / "old.ckpt", map_location="cpu", weights_only=False)
+    for key in ("depth", "warp"):
+        del saved["hyper_parameters"][key], saved["animestyle"][key]
+    torch.save(saved, tmp_path / "old.ckpt")
+
+    model, _ = load_checkpoint(tmp_path / "old.ckpt")
+    assert (model.depth, model.warp) == ("shallow", False)
+    assert_same(snapshot(model), snapshot(old), "the old weights")
+    stage2 = GADNStage2(num_artists=4, image_size=32, stage1_checkpoint=str(tmp_path / "old.ckpt"))
+    assert (stage2.depth, stage2.warp) == ("shallow", False)
+    stage2.load_inputs()
+    assert_same(sub_state(snapshot(stage2), "generator"), sub_state(snapshot(old), "generator"), "G")

@@ -11,6 +11,7 @@ from animestyle.metrics import (
     encoder_report,
     format_tables,
     label_classes,
+    linear_probe,
     naive_bayes_probe,
 )
 
@@ -134,6 +135,118 @@ def test_probe_refuses_bad_input() -> None:
         naive_bayes_probe(codes, labels, codes, labels, num_classes=0)
 
 
+# --- linear_probe ---------------------------------------------------------------------------
+
+
+def test_linear_probe_reads_separable_classes() -> None:
+    centres = 10.0 * torch.eye(4)
+    train = _gaussian_classes(400, centres, 0.3, seed=0)
+    test = _gaussian_classes(200, centres, 0.3, seed=1)
+    result = linear_probe(*train, *test, num_classes=4)
+    assert result["accuracy"] == 1.0
+    assert result["train_accuracy"] == 1.0
+    assert result["chance"] == 0.25  # balanced classes: the first class, a quarter of the test codes
+
+
+def test_linear_probe_on_codes_independent_of_labels_scores_near_chance() -> None:
+    generator = torch.Generator().manual_seed(0)
+    k = 5
+    train_codes, test_codes = torch.randn(3000, 16, generator=generator), torch.randn(2000, 16, generator=generator)
+    train_labels = torch.randint(0, k, (3000,), generator=generator)
+    test_labels = torch.randint(0, k, (2000,), generator=generator)
+    result = linear_probe(train_codes, train_labels, test_codes, test_labels, num_classes=k)
+    assert result["accuracy"] == pytest.approx(1 / k, abs=0.04)
+    assert result["chance"] == pytest.approx(1 / k, abs=0.04)
+    assert result["train_accuracy"] > result["accuracy"]  # what it fits is noise
+
+
+def _one_informative_dimension(n: int, seed: int, width: int, spread: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Four ordered classes carried by dimension 5 alone, ``spread`` apart; the other
+    dimensions are standard normal noise."""
+    generator = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 4, (n,), generator=generator)
+    codes = torch.randn(n, width, generator=generator)
+    codes[:, 5] = spread * labels + 0.3 * torch.randn(n, generator=generator)
+    return codes, labels
+
+
+def test_linear_probe_finds_a_label_carried_by_one_dimension_of_many() -> None:
+    train_codes, train_labels = _one_informative_dimension(2000, 0, width=128, spread=3.0)
+    test_codes, test_labels = _one_informative_dimension(1000, 1, width=128, spread=3.0)
+    assert linear_probe(train_codes, train_labels, test_codes, test_labels, num_classes=4)["accuracy"] > 0.95
+    keep = [i for i in range(128) if i != 5]  # without it, nothing is left to find
+    blind = linear_probe(train_codes[:, keep], train_labels, test_codes[:, keep], test_labels, num_classes=4)
+    assert blind["accuracy"] < 0.35
+
+
+def test_linear_probe_does_not_depend_on_the_scale_of_a_dimension() -> None:
+    # The informative dimension shrunk 1000-fold, a noise dimension blown up 1000-fold: on raw
+    # codes the weight decay would all but silence the first.
+    train_codes, train_labels = _one_informative_dimension(600, 0, width=16, spread=0.4)
+    test_codes, test_labels = _one_informative_dimension(400, 1, width=16, spread=0.4)
+    scale = torch.ones(16)
+    scale[5], scale[9] = 1e-3, 1e3
+    plain = linear_probe(train_codes, train_labels, test_codes, test_labels, num_classes=4, weight_decay=0.01)
+    scaled = linear_probe(
+        train_codes * scale, train_labels, test_codes * scale, test_labels, num_classes=4, weight_decay=0.01
+    )
+    assert plain["accuracy"] > 0.5
+    assert scaled == pytest.approx(plain, abs=3e-3)
+
+
+def test_linear_probe_without_dimensions_answers_the_most_frequent_class() -> None:
+    train_labels = torch.tensor([2, 1, 2, 0, 2, 1])
+    test_labels = torch.tensor([2, 0, 1, 2])
+    result = linear_probe(torch.zeros(6, 0), train_labels, torch.zeros(4, 0), test_labels, num_classes=4)
+    assert result == {"accuracy": 0.5, "train_accuracy": 0.5, "chance": 0.5}
+    # the same with a dimension constant in the training codes (it carries nothing, and no NaN)
+    constant = linear_probe(torch.full((6, 1), 3.0), train_labels, torch.randn(4, 1), test_labels, num_classes=4)
+    assert constant == result
+    # a tie for the most frequent class goes to the smaller class
+    tied = linear_probe(torch.zeros(4, 0), torch.tensor([3, 1, 3, 1]), torch.zeros(2, 0), torch.tensor([1, 3]), 4)
+    assert tied["chance"] == tied["accuracy"] == 0.5
+
+
+def test_linear_probe_keeps_constant_dimensions_finite_and_never_predicts_unseen_classes() -> None:
+    train = torch.tensor([[0.0, 1.0], [0.2, 1.0], [5.0, 1.0], [5.2, 1.0]])  # dimension 1 is constant
+    test = torch.tensor([[0.1, 7.0], [5.1, -7.0], [9.0, 1.0]])
+    result = linear_probe(train, torch.tensor([0, 0, 2, 2]), test, torch.tensor([0, 2, 1]), num_classes=3)
+    assert result == pytest.approx({"accuracy": 2 / 3, "train_accuracy": 1.0, "chance": 1 / 3})
+
+
+def test_linear_probe_is_deterministic() -> None:
+    train = _one_informative_dimension(500, 0, width=32, spread=0.5)
+    test = _one_informative_dimension(300, 1, width=32, spread=0.5)
+    first = linear_probe(*train, *test, num_classes=4, seed=3)
+    assert linear_probe(*train, *test, num_classes=4, seed=3) == first
+    with torch.inference_mode():  # fits even where gradients are off
+        assert linear_probe(*train, *test, num_classes=4, seed=3) == first
+
+
+def test_linear_probe_refuses_bad_input() -> None:
+    codes, labels = torch.zeros(4, 2), torch.tensor([0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"train_codes must be \(N, D\)"):
+        linear_probe(torch.zeros(4), labels, codes, labels, num_classes=2)
+    with pytest.raises(ValueError, match=r"labels must be \(4,\) to match test_codes"):
+        linear_probe(codes, labels, codes, labels[:3], num_classes=2)
+    with pytest.raises(ValueError, match="integer class indices"):
+        linear_probe(codes, labels.float(), codes, labels, num_classes=2)
+    with pytest.raises(ValueError, match="train_labels hold class 2, but num_classes=2"):
+        linear_probe(codes, labels + 1, codes, labels, num_classes=2)
+    with pytest.raises(ValueError, match="dimensions"):
+        linear_probe(codes, labels, torch.zeros(4, 3), labels, num_classes=2)
+    with pytest.raises(ValueError, match="num_classes"):
+        linear_probe(codes, labels, codes, labels, num_classes=0)
+    with pytest.raises(ValueError, match="steps"):
+        linear_probe(codes, labels, codes, labels, num_classes=2, steps=0)
+    with pytest.raises(ValueError, match="weight_decay"):
+        linear_probe(codes, labels, codes, labels, num_classes=2, weight_decay=-1.0)
+    with pytest.raises(ValueError, match="weight_decay"):
+        linear_probe(codes, labels, codes, labels, num_classes=2, weight_decay=math.nan)
+    with pytest.raises(ValueError, match="seed"):
+        linear_probe(codes, labels, codes, labels, num_classes=2, seed=1.5)  # type: ignore[arg-type]
+
+
 # --- encoder_report and format_tables -----------------------------------------------------
 
 
@@ -165,6 +278,9 @@ def test_report_shows_what_the_codes_hold() -> None:
         assert style["chance_rank"] == 3.5
         assert content["num_classes"] == 4.0  # inferred from the labels
         assert 0.1 < style["prior_probability"] < 0.25
+        assert content["linear_accuracy"] == 1.0
+        assert style["linear_accuracy"] < 0.3
+        assert style["linear_chance"] == pytest.approx((test[1]["style"] == 0).float().mean().item())
     assert report[2]["content"]["whole_distance"] < report[8]["content"]["whole_distance"]
 
 
@@ -184,11 +300,21 @@ def test_tables_have_the_papers_layout() -> None:
     assert text.count("**Table 7") == 2
     assert "| Encoder | By style | By content | Whole dataset |" in text
     assert "first 8 dimensions" in text
-    assert text.count("| E_V |") == 8
-    assert text.count("*uniform chance*") == 6  # Tables 5-7, two prefix lengths each
+    assert text.count("**Linear probe: top-1 accuracy of a logistic regression on the standardised codes") == 2
+    assert text.count("| E_V |") == 10
+    assert text.count("*uniform chance*") == 8  # Tables 5-7 and the linear probe, two prefix lengths each
+    assert text.count("*most frequent class*") == 2
     assert "| *uniform chance* | 0.1667 | 0.2500 |" in text
     with pytest.raises(ValueError, match="lacks"):
         format_tables(reports, labels=["hair"])
+    # a report made before the linear probe existed: the other tables, without that one
+    for report in reports.values():
+        for rows in report.values():
+            for row in rows.values():
+                del row["linear_accuracy"], row["linear_chance"]
+    older = format_tables(reports, labels=["style", "content"])
+    assert "Linear probe" not in older
+    assert older.count("**Table 7") == 2
 
 
 # --- encode_dataset -------------------------------------------------------------------------
@@ -204,6 +330,19 @@ class _MeanColour(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mean = self.scale * x.mean((2, 3))
         return mean, torch.ones_like(mean)
+
+
+def test_encode_dataset_samples_codes_from_the_posterior_when_asked() -> None:
+    data = SyntheticPortraits(length=6, num_artists=3, size=32)
+    means, _ = encode_dataset(_MeanColour(), data, batch_size=4)
+    drawn, _ = encode_dataset(_MeanColour(), data, batch_size=4, sample=True)
+    again, _ = encode_dataset(_MeanColour(), data, batch_size=4, sample=True)
+    assert torch.equal(drawn, again)  # one seeded draw
+    noise = drawn - means  # std 1 here
+    assert noise.abs().min() > 0
+    assert 0.3 < noise.std().item() < 3
+    with pytest.raises(ValueError, match="sample=True needs an encoder that returns"):
+        encode_dataset(nn.Flatten(), data, sample=True)
 
 
 def test_encode_dataset_returns_mean_codes_and_true_labels() -> None:

@@ -34,7 +34,8 @@ def test_the_tiny_study_runs_every_step_and_writes_its_results(tmp_path: Path) -
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     printed = result.stdout
-    for title in ("Reconstruction distance", "Table 4", "Table 5", "Table 6", "Table 7", "Transfers of 8"):
+    titles = ("Reconstruction distance", "Table 4", "Table 5", "Table 6", "Table 7", "Linear probe", "Transfers of 8")
+    for title in titles:
         assert title in printed
     assert "| E_hair_colour |" in printed
     assert "| stage 2 EMA |" in printed
@@ -47,6 +48,7 @@ def test_the_tiny_study_runs_every_step_and_writes_its_results(tmp_path: Path) -
     assert row["num_classes"] == 9
     assert 0 <= row["top1"] <= 1
     assert 1 <= row["avg_rank"] <= 9
+    assert 0 <= row["linear_accuracy"] <= 1
     assert set(results["reconstruction"]) == {"E_artist", "E_hair_colour", "E_V"}
     assert set(results["transfers"]) == {"untrained", "stage 1", "stage 2", "stage 2 EMA"}
     assert results["transfers"]["stage 1"]["num_items"] == 8
