@@ -215,8 +215,9 @@ class GADNStage1(_Architecture, AdversarialModule):
                    + lambda_E_KL KL(E(x)) + lambda_S_KL KL(S) + lambda_warp fold(G)
 
     ``L_rec`` is the per-pixel L2 distance (not squared), alpha-weighted for RGBA data. C1
-    reads ``x_shift`` once: both updates take their gradients from that one forward pass and
-    step together, as the official code does (the paper does not say).
+    steps first; E, G and S then read the updated C1. (The official code steps all together
+    from one C1 pass; with the paper's uncapped adversarial term that diverged at the shallow
+    depth: docs/gadn.md, "Speed".)
     Logged terms: ``rec``, ``adv_c1``, ``kl_e``, ``kl_s``, ``warp``, ``c1`` and ``c1_acc``.
 
     Args:
@@ -350,9 +351,9 @@ class GADNStage1(_Architecture, AdversarialModule):
     # -- training --
 
     def forward_batch(self, x: torch.Tensor, artist: torch.Tensor) -> dict[str, torch.Tensor]:
-        """One pass of E, S, G and C1 for a batch: ``mean``, ``std``, ``c``, ``x_rec``,
-        ``x_shift`` (B, 3, S, S), ``artist_trg`` (B,), ``c1_input`` (what C1 reads), ``logits``
-        (B, A: C1's) and ``warp_penalty`` (G's fold-over penalty)."""
+        """One pass of E, S and G for a batch: ``mean``, ``std``, ``c``, ``x_rec``,
+        ``x_shift`` (B, 3, S, S), ``artist_trg`` (B,), ``c1_input`` (what C1 reads) and
+        ``warp_penalty`` (G's fold-over penalty)."""
         mean, std = self.encoder(x)
         c = mean + std * torch.randn_like(std)
         if self.nested_dropout is not None:
@@ -374,7 +375,6 @@ class GADNStage1(_Architecture, AdversarialModule):
             "x_shift": x_shift,
             "artist_trg": artist_trg,
             "c1_input": c1_input,
-            "logits": self.c1(c1_input),
             "warp_penalty": warp_penalty,
         }
 
@@ -382,11 +382,15 @@ class GADNStage1(_Architecture, AdversarialModule):
         opt_g, opt_c = self.optimizer_list()
         x, artist = batch["x"], batch["artist"]
         out = self.forward_batch(x, artist)
-        loss_c, parts_c = self.classifier_loss(out["logits"], artist)
-        loss_g, parts_g = self.generator_loss(
-            x, out["x_rec"], out["logits"], artist, out["mean"], out["std"], out["warp_penalty"]
-        )
-        self.update_together([(opt_c, loss_c), (opt_g, loss_g)], {**parts_c, **parts_g})
+        with self.toggled_optimizer(opt_c):
+            loss_c, parts_c = self.classifier_loss(self.c1(out["c1_input"].detach()), artist)
+            self.update(opt_c, loss_c, parts_c)
+        with self.toggled_optimizer(opt_g):  # C1 read again: its weights just changed
+            logits = self.c1(out["c1_input"])
+            loss_g, parts_g = self.generator_loss(
+                x, out["x_rec"], logits, artist, out["mean"], out["std"], out["warp_penalty"]
+            )
+            self.update(opt_g, loss_g, parts_g)
         self.finish_iteration()
         self.log_parts({**parts_g, **parts_c}, prog_bar=("rec",))
 

@@ -12,7 +12,7 @@ plays the writer and the hair colour the digit, with every content factor known:
 
 Steps: (a) stage 1 (``GADNStage1``, nested dropout on) for ``--iterations`` iterations for
 each encoder, through a Lightning Trainer; (b) reconstruction distance on the val split
-before and after; (c) Tables 4-7 for each encoder (and the untrained one, for reference),
+before and after; (c) Tables 4-7 and the linear probe for each encoder (and the untrained one),
 labels = the true artist and every categorical content factor; (d) with ``--stage2 N``: C2
 pretraining, N stage-2 iterations from the checkpoints, then ``evaluate_transfers`` of the
 untrained, stage-1, stage-2 and stage-2 EMA generators against the synthetic oracle.
@@ -61,6 +61,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     data.add_argument("--image-size", type=int, default=32)
     data.add_argument("--seed", type=int, default=0, help="seeds the data, the networks and the oracle")
     data.add_argument("--val-size", type=int, default=512, help="val images for the reconstruction distance")
+    data.add_argument("--jitter", type=float, default=0.04, help="per-image style jitter of the portraits")
     stage1 = parser.add_argument_group("stage 1")
     stage1.add_argument("--iterations", type=int, default=2000, help="stage-1 iterations per encoder")
     stage1.add_argument("--batch-size", type=int, default=32)
@@ -125,6 +126,7 @@ def portraits(
         seed=args.seed,
         split=split,
         label_by=label_by,
+        jitter=args.jitter,
     )
 
 
