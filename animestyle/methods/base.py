@@ -232,7 +232,7 @@ def adam(params: Any, **settings: Any) -> torch.optim.Adam:
     CUDA do), else the default implementation; the same algorithm either way.
 
     Fused, each update reads every parameter once instead of once per elementwise operation:
-    on a CPU, GADN's default Adam took as long per iteration as the backward convolutions
+    on a CPU, GADN's default Adam took longer per iteration than the backward convolutions
     (profiled in docs/gadn.md, "Speed")."""
     params = list(params)
     try:

@@ -221,9 +221,13 @@ class Generator(nn.Module):
     convolution.
 
     Args:
-        content_dim, style_dim: code widths.
-        channels, fc_width, image_size, depth: as :class:`Trunk`.
+        content_dim: content code width.
+        style_dim: style code width.
+        channels: as :class:`Trunk`.
+        fc_width: as :class:`Trunk`.
+        image_size: as :class:`Trunk`.
         out_channels: colour channels.
+        depth: as :class:`Trunk`.
         warp: end in a learned warp; None: on at the reference depth (official default).
     """
 
