@@ -128,10 +128,10 @@ class AttributeClassifier(AnimeStyleModule):
 
     def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
         loss, logits = self._loss(batch)
-        correct = ((logits > 0) == (batch["attrs"] > 0.5)).float().mean(0)  # (A,): probability > 0.5
-        self.log(f"{stage}/loss", loss, prog_bar=True)
-        self.log(f"{stage}/accuracy", correct.mean(), prog_bar=True)
-        self.log_dict({f"{stage}/acc_{name}": c for name, c in zip(self.attribute_names, correct, strict=True)})
+        correct = ((logits > 0) == (batch["attrs"] > 0.5)).float()  # (B, A): probability > 0.5
+        measures = {"loss": loss, "accuracy": correct.mean(1)}
+        measures.update({f"acc_{name}": c for name, c in zip(self.attribute_names, correct.T, strict=True)})
+        self.log_measures(stage, measures, len(correct), prog_bar=("loss", "accuracy"))
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.parameters(), lr=self.lr)

@@ -260,9 +260,12 @@ class AttributeEditor(AdversarialModule):
     def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
         x, a = batch["x"], batch["attrs"]
         rec = self.generator(x, torch.zeros_like(a, dtype=x.dtype)).clamp(-1, 1)
-        self.log(f"{stage}/psnr", psnr(rec, x).mean(), prog_bar=True)
-        self.log(f"{stage}/ssim", ssim(rec, x).mean())
-        self.log(f"{stage}/d_att_acc", ((self.discriminator(x)[1] > 0) == (a > 0.5)).float().mean())
+        measures = {
+            "psnr": psnr(rec, x),
+            "ssim": ssim(rec, x),
+            "d_att_acc": ((self.discriminator(x)[1] > 0) == (a > 0.5)).float().mean(1),
+        }
+        self.log_measures(stage, measures, len(x), prog_bar=("psnr",))
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         hp = self.hparams

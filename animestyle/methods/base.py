@@ -24,6 +24,7 @@ import lightning as L
 import torch
 from lightning.pytorch.core.optimizer import LightningOptimizer
 from lightning.pytorch.trainer.states import TrainerFn
+from torchmetrics import MeanMetric
 
 from animestyle.nn.modes import eval_mode
 from animestyle.rng import ResumesRandomState
@@ -142,6 +143,36 @@ class AnimeStyleModule(ResumesRandomState):
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         """:meth:`evaluation_step` on a batch of the test split: ``test/<name>``."""
         self.evaluation_step(batch, "test")
+
+    def log_measures(
+        self, stage: str, values: Mapping[str, torch.Tensor], batch_size: int, prog_bar: tuple[str, ...] = ()
+    ) -> None:
+        """Log held-out measures as ``<stage>/<name>``: the mean over every image of the split.
+
+        Each name keeps a torchmetrics ``MeanMetric`` (sums and counts), which DDP adds up
+        across processes before the epoch's value is computed: a multi-GPU validation reports
+        the score of the whole split, as one process does. ``values``: per-image scores (B,),
+        or batch means (0-d) weighted by ``batch_size``."""
+        for name, value in values.items():
+            key = f"{stage}/{name}"
+            metric = self._measure(key)
+            value = value.detach().float()
+            metric.update(value, float(batch_size) if value.ndim == 0 else 1.0)
+            self.log(key, metric, prog_bar=name in prog_bar, metric_attribute=f"measures.{self._measure_key(key)}")
+
+    @staticmethod
+    def _measure_key(name: str) -> str:
+        return name.replace("/", "__")
+
+    def _measure(self, name: str) -> MeanMetric:
+        """The ``MeanMetric`` of measure ``name``, made on first use (on the module's device).
+        Its sums are not saved in checkpoints."""
+        if "measures" not in self._modules:
+            self.measures = torch.nn.ModuleDict()
+        key = self._measure_key(name)
+        if key not in self.measures:
+            self.measures[key] = MeanMetric().to(self.device)
+        return self.measures[key]  # type: ignore[return-value]
 
 
 class AdversarialModule(AnimeStyleModule):

@@ -45,7 +45,7 @@ from animestyle.methods.base import (
     read_checkpoint,
     warmup_schedule,
 )
-from animestyle.networks.gadn import Classifier, Depth, Encoder, Generator, check_depth, gadn_preset
+from animestyle.networks.gadn import Classifier, Depth, Encoder, Generator, check_depth, default_warp, gadn_preset
 from animestyle.nn import EMA, NestedDropout, StandardisedPReLU, StyleBank
 
 __all__ = ["GADNClassifierPretrain", "GADNStage1", "GADNStage2"]
@@ -120,7 +120,7 @@ class _Architecture(AnimeStyleModule):
         self.num_artists, self.image_size, self.rgba = num_artists, image_size, channels == "rgba"
         self.in_channels = 4 if self.rgba else 3
         self.depth: Depth = depth
-        self.warp = depth == "reference" if warp is None else warp
+        self.warp = default_warp(depth, warp)
         # Saved resolved, so that a checkpoint rebuilds exactly these networks.
         self.hparams.update(
             widths=list(self.widths), fc_width=self.fc_width, content_dim=self.content_dim, style_dim=self.style_dim
@@ -400,7 +400,8 @@ class GADNStage1(_Architecture, AdversarialModule):
         colour, alpha = split_alpha(x, self.rgba)
         mean, _ = self.encoder(x)
         x_rec = self.generator(mean, self.style_bank(artist)[0])
-        self.log(f"{stage}/rec", pixel_distance(x_rec.float(), colour.float(), alpha), prog_bar=True)
+        rec = pixel_distance(x_rec.float(), colour.float(), alpha)
+        self.log_measures(stage, {"rec": rec}, len(x), prog_bar=("rec",))
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         hp = self.hparams
@@ -519,15 +520,16 @@ class GADNClassifierPretrain(_Architecture):
         self.optimizer = optimizer
         self._speedups(channels_last, compile)
 
-    def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
+    def _loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-image NLL of the artist and whether C2 names it, (B,) each."""
         logits = self.classifier(batch["x"])
-        loss = F.cross_entropy(logits.float(), batch["artist"])
-        accuracy = (logits.argmax(1) == batch["artist"]).float().mean()
-        self.log_dict({f"{stage}/c2": loss, f"{stage}/c2_acc": accuracy}, prog_bar=True)
-        return loss
+        nll = F.cross_entropy(logits.float(), batch["artist"], reduction="none")
+        return nll, (logits.argmax(1) == batch["artist"]).float()
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = self._step(batch, "train")
+        nll, correct = self._loss(batch)
+        loss = nll.mean()
+        self.log_dict({"train/c2": loss, "train/c2_acc": correct.mean()}, prog_bar=True)
         if not torch.isfinite(loss):
             raise NonFiniteLossError(  # one optimizer: global_step counts iterations
                 f"{type(self).__name__}: loss term 'c2' is {loss.item()} at iteration {self.global_step}; "
@@ -537,7 +539,8 @@ class GADNClassifierPretrain(_Architecture):
 
     def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
         """``<stage>/c2`` (NLL) and ``<stage>/c2_acc`` (artist accuracy) on real images."""
-        self._step(batch, stage)
+        nll, correct = self._loss(batch)
+        self.log_measures(stage, {"c2": nll, "c2_acc": correct}, len(nll), prog_bar=("c2", "c2_acc"))
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         params = [{"params": list(self.classifier.parameters()), "lr": self.hparams["lr"]}]
@@ -819,12 +822,11 @@ class GADNStage2(_Architecture, AdversarialModule):
         shift = 1 + torch.arange(len(artist), device=artist.device) % (self.num_artists - 1)
         artist_trg = (artist + shift) % self.num_artists
         fake = with_alpha(self.generator(mean, self.style_bank(artist_trg)[0]), alpha)
-        self.log_dict(
-            {
-                f"{stage}/c2_acc": (self.c2(x).argmax(1) == artist).float().mean(),
-                f"{stage}/transfer_c2_acc": (self.c2(fake).argmax(1) == artist_trg).float().mean(),
-            }
-        )
+        measures = {
+            "c2_acc": (self.c2(x).argmax(1) == artist).float(),
+            "transfer_c2_acc": (self.c2(fake).argmax(1) == artist_trg).float(),
+        }
+        self.log_measures(stage, measures, len(x))
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         hp = self.hparams

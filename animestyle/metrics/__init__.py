@@ -23,6 +23,7 @@ from animestyle.metrics.encoder_analysis import (
     naive_bayes_probe,
 )
 from animestyle.metrics.image_quality import psnr, ssim
+from animestyle.metrics.measures import DomainFeatures, OracleScores, TransferScores, frechet_distance, kernel_distance
 from animestyle.metrics.oracle import SyntheticOracle, evaluate_oracle, load_oracle, oracle_path, train_oracle
 from animestyle.metrics.reference_transfer import evaluate_reference_transfers, style_references
 from animestyle.metrics.style_space import (
@@ -42,7 +43,10 @@ from animestyle.metrics.transfer import ArtistPredictor, evaluate_transfers, tar
 
 __all__ = [
     "ArtistPredictor",
+    "DomainFeatures",
+    "OracleScores",
     "SyntheticOracle",
+    "TransferScores",
     "accuracy_by_dims",
     "attribute_columns",
     "class_centre_distance",
@@ -57,7 +61,9 @@ __all__ = [
     "evaluate_reference_transfers",
     "evaluate_transfers",
     "format_tables",
+    "frechet_distance",
     "image_batches",
+    "kernel_distance",
     "label_classes",
     "linear_probe",
     "load_oracle",

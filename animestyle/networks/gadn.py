@@ -41,6 +41,7 @@ __all__ = [
     "Trunk",
     "check_depth",
     "check_images",
+    "default_warp",
     "gadn_preset",
 ]
 
@@ -98,6 +99,12 @@ def check_depth(depth: str) -> None:
     """ValueError naming the choices unless ``depth`` is one of :data:`DEPTHS`."""
     if depth not in DEPTHS:
         raise ValueError(f"depth={depth!r} is not allowed; choose one of {', '.join(map(repr, DEPTHS))}")
+
+
+def default_warp(depth: Depth, warp: bool | None) -> bool:
+    """Whether G ends in the learned warp: ``warp`` when given, else on at the reference depth
+    (as the official code's default)."""
+    return depth == "reference" if warp is None else warp
 
 
 def level_blocks(depth: Depth, levels: int) -> list[int]:
@@ -256,7 +263,7 @@ class Generator(nn.Module):
             if isinstance(layer, nn.Linear):
                 unit_norm_(layer.weight)
                 nn.init.zeros_(layer.bias)
-        warp = depth == "reference" if warp is None else warp
+        warp = default_warp(depth, warp)
         last = out_channels + (2 if warp else 0)
         counts = level_blocks(depth, len(channels))[::-1]  # from the top level down
         shares = iter(residual_shares(counts))

@@ -80,6 +80,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     stage1.add_argument("--cap-c1-at-prior", action="store_true", help="official code: push C1 only to the prior")
     stage1.add_argument("--lambda-e-kl", type=float, default=1e-4, help="E's KL weight (Table 2: 1e-4)")
     stage1.add_argument("--c1-input", choices=["generated", "code"], default="generated", help="what C1 reads")
+    stage1.add_argument(
+        "--nested-dropout", action=argparse.BooleanOptionalAction, default=True, help="order the content dimensions"
+    )
     probe = parser.add_argument_group("encoder analysis (Tables 4-7)")
     probe.add_argument("--probe-train", type=int, default=4000, help="train-split codes the naive Bayes is fitted on")
     probe.add_argument("--probe-test", type=int, default=2000, help="test-split codes it is scored on")
@@ -193,7 +196,7 @@ def stage1_model(args: argparse.Namespace, num_classes: int, lambda_c1: float) -
         cap_c1_at_prior=args.cap_c1_at_prior,
         lambda_e_kl=args.lambda_e_kl,
         c1_input=args.c1_input,
-        nested_dropout=True,
+        nested_dropout=args.nested_dropout,
         detach_target_style=True,  # as the official code; the figures in docs/gadn.md were measured so
         lr=args.lr,
         lr_style=args.lr_style,

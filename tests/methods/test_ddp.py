@@ -10,6 +10,7 @@ sample grids on rank 0 meanwhile, which must not leave rank 1 waiting in a colle
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -80,16 +81,17 @@ SCRIPT = textwrap.dedent(
 TIMEOUT = 300  # seconds; the run takes about 13 s on 2 CPU cores
 
 
-@pytest.mark.slow
-def test_gadn_trains_on_two_cpu_processes(tmp_path: Path) -> None:
-    script = tmp_path / "ddp_gadn.py"
-    script.write_text(SCRIPT)
+def run_script(tmp_path: Path, source: str, *args: str) -> str:
+    """Run ``source`` as a script in a subprocess (Lightning's DDP starts rank 1 by running it
+    again) and return its output; fail with the output's tail if it fails or hangs."""
+    script = tmp_path / "ddp_script.py"
+    script.write_text(source)
     env = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
     env.pop("LOCAL_RANK", None)  # a fresh launch, even if pytest itself runs under a launcher
     # Its own process group, so that a hang (a collective call on one rank only) ends with
     # every rank killed, not with rank 1 left behind.
     process = subprocess.Popen(
-        [sys.executable, str(script), str(tmp_path / "runs")],
+        [sys.executable, str(script), *args],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -107,6 +109,12 @@ def test_gadn_trains_on_two_cpu_processes(tmp_path: Path) -> None:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == 0, output[-5000:]
+    return output
+
+
+@pytest.mark.slow
+def test_gadn_trains_on_two_cpu_processes(tmp_path: Path) -> None:
+    output = run_script(tmp_path, SCRIPT, str(tmp_path / "runs"))
     done = re.findall(r"DONE (\w+) rank=(\d) world=(\d) iteration=(\d+) checksum=([-+.0-9e]+)", output)
     expected_iterations = {"stage1": 3, "c2": 3, "stage2": 3}
     for name, iterations in expected_iterations.items():
@@ -122,3 +130,64 @@ def test_gadn_trains_on_two_cpu_processes(tmp_path: Path) -> None:
         assert (tmp_path / "runs" / f"{name}.ckpt").is_file()
     samples = sorted((tmp_path / "runs" / "stage2").rglob("*.png"))
     assert samples, "rank 0 drew no sample grids in stage 2"
+
+
+MEASURES = textwrap.dedent(
+    """
+    import json
+    import sys
+
+    import lightning as L
+    import torch
+
+    from animestyle.data import AnimeFacesDataModule, SyntheticSource
+    from animestyle.methods import GADNClassifierPretrain, GADNStage1
+    from animestyle.metrics.measures import TransferScores
+
+    devices = int(sys.argv[1])
+    tiny = dict(num_artists=4, image_size=32, widths=[8, 16, 32], fc_width=32, content_dim=8, style_dim=4)
+    # 12 val images in batches of 4: 4 + 2 per rank under DDP, 4 + 4 + 4 in one process.
+    data = AnimeFacesDataModule(
+        synthetic=SyntheticSource(num_artists=4, train_size=8, val_size=12), image_size=32, batch_size=4, num_workers=0
+    )
+    scores = {}
+    for method in (GADNStage1, GADNClassifierPretrain):
+        torch.manual_seed(0)
+        trainer = L.Trainer(
+            accelerator="cpu", devices=devices, strategy="ddp" if devices > 1 else "auto",
+            logger=False, enable_progress_bar=False, enable_model_summary=False,
+        )
+        (logged,) = trainer.validate(method(**tiny), datamodule=data, verbose=False)
+        scores.update({k: float(v) for k, v in logged.items()})
+
+    # A metric outside Lightning: each rank scores its share of 10 fixed image pairs.
+    rank, world = (torch.distributed.get_rank(), torch.distributed.get_world_size()) if devices > 1 else (0, 1)
+    generator = torch.Generator().manual_seed(1)
+    fake, true = torch.rand(2, 10, 3, 16, 16, generator=generator) * 2 - 1
+    metric = TransferScores()
+    metric.update(fake[rank::world], true[rank::world])
+    scores.update({f"transfer_{k}": float(v) for k, v in metric.compute().items()})
+    sys.stdout.write(f"SCORES rank={rank} " + json.dumps(scores, sort_keys=True) + "\\n")
+    """
+)
+
+
+@pytest.mark.slow
+def test_measures_of_two_processes_equal_those_of_one(tmp_path: Path) -> None:
+    """The held-out measures a method logs, and a metric's value, are the whole split's under
+    DDP (two gloo processes, each scoring half), equal to one process's on the same data."""
+
+    def scores(devices: int) -> dict[int, dict[str, float]]:
+        output = run_script(tmp_path, MEASURES, str(devices))
+        found = re.findall(r"SCORES rank=(\d) (\{.*\})", output)
+        return {int(rank): json.loads(values) for rank, values in found}
+
+    one, two = scores(1), scores(2)
+    assert sorted(two) == [0, 1]
+    assert sorted(one) == [0]
+    expected = one[0]
+    assert {"val/rec", "val/c2", "val/c2_acc", "transfer_l1", "transfer_psnr", "transfer_ssim"} <= expected.keys()
+    for rank in (0, 1):
+        assert two[rank].keys() == expected.keys()
+        for name, value in expected.items():
+            assert two[rank][name] == pytest.approx(value, rel=1e-5, abs=1e-6), (rank, name, two[rank], expected)

@@ -247,9 +247,12 @@ class ReferenceTransferModule(AdversarialModule):
         transfers are :meth:`transfer`'s (the moving averages, when kept)."""
         content, style, positive = batch["x"], batch["style_x"], batch["style_pos_x"]
         fake = self.transfer(content, style)
-        self.log(f"{stage}/content_l1", (fake.float() - content.float()).abs().mean(), prog_bar=True)
-        self.log(f"{stage}/style_distance", self.style_distance(fake, positive).mean(), prog_bar=True)
-        self.log(f"{stage}/style_distance_content", self.style_distance(content, positive).mean())
+        measures = {
+            "content_l1": (fake.float() - content.float()).abs().flatten(1).mean(1),
+            "style_distance": self.style_distance(fake, positive),
+            "style_distance_content": self.style_distance(content, positive),
+        }
+        self.log_measures(stage, measures, len(content), prog_bar=("content_l1", "style_distance"))
 
     def parameter_counts(self) -> dict[str, int]:
         """Parameters per network, ``transfer`` (what :meth:`transfer` runs) and ``total``

@@ -257,8 +257,11 @@ class StyleContentGAN(StyleSpaceModule):
         from the images they generate (the paper's reconstruction, Sec. 6.4)."""
         style, content = self.codes(batch["x"])
         again = self.to_network(self.generate(style, content))
-        self.log(f"{stage}/style", (self.style(again) - style).square().mean(), prog_bar=True)
-        self.log(f"{stage}/content", (self.content(again)[0][:, : self.content_dims] - content).square().mean())
+        measures = {
+            "style": (self.style(again) - style).square().flatten(1).mean(1),
+            "content": (self.content(again)[0][:, : self.content_dims] - content).square().flatten(1).mean(1),
+        }
+        self.log_measures(stage, measures, len(style), prog_bar=("style",))
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         make = self.optimizer or torch.optim.RMSprop

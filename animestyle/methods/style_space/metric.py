@@ -135,8 +135,8 @@ class MetricStyleEncoder(StyleSpaceModule):
         """``<stage>/accuracy``: artists read from the full codes (nearest representative, or
         the classifier's argmax)."""
         codes = self.encode(batch["x"])
-        accuracy = (self.classify(codes, self.style_dim) == batch["artist"]).float().mean()
-        self.log(f"{stage}/accuracy", accuracy, prog_bar=True)
+        correct = (self.classify(codes, self.style_dim) == batch["artist"]).float()
+        self.log_measures(stage, {"accuracy": correct}, len(correct), prog_bar=("accuracy",))
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         params = [{"params": [p for p in self.parameters() if p.requires_grad], "lr": self.hparams["lr"]}]

@@ -148,7 +148,8 @@ class StyleConditionedVAE(StyleSpaceModule):
 
     def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
         """``<stage>/rec``: :meth:`reconstruction_error` from every content dimension."""
-        self.log(f"{stage}/rec", self.reconstruction_error(batch["x"], [self.content_dim])[0], prog_bar=True)
+        rec = torch.tensor(self.reconstruction_error(batch["x"], [self.content_dim])[0], device=batch["x"].device)
+        self.log_measures(stage, {"rec": rec}, len(batch["x"]), prog_bar=("rec",))
 
     def configure_optimizers(self):  # type: ignore[no-untyped-def]
         params = [{"params": [p for p in self.parameters() if p.requires_grad], "lr": self.hparams["lr"]}]
