@@ -1,0 +1,268 @@
+"""``animestyle evaluate``: methods and trivial baselines scored in one table, on the same
+held-out synthetic portraits, against ground truth.
+
+Every row redraws the same ``items`` test portraits, each by a target artist drawn (seeded)
+from the others, and is scored against the true render of that content by that artist
+(:meth:`~animestyle.data.synthetic.SyntheticPortraits.transfer`):
+
+- ``identity``: the content image unchanged, the floor every method must beat;
+- ``nearest``: the training image of the target artist nearest to the content image (L2 in
+  pixels), the ceiling of copying the style without the content;
+- one row per checkpoint given: any method that ``animestyle.load`` reads and that transfers
+  to an artist (GADN) or like a style image (a test portrait of the target artist).
+
+Columns: L1, PSNR and SSIM against the true render (:class:`~animestyle.metrics.TransferScores`);
+the oracle's target-artist and content accuracy (:class:`~animestyle.metrics.OracleScores`);
+FID and KID of the outputs against the true renders over the oracle's features (never
+Inception from the web); the transfer's images/s on this machine. Each finished row is saved
+under ``out/rows/``: a rerun keeps it (unless its checkpoint or the settings changed), so an
+interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from animestyle.checks import check_count
+from animestyle.data.synthetic import SyntheticPortraits
+from animestyle.images import save_grid
+from animestyle.inference import Model, load
+from animestyle.metrics import (
+    DomainFeatures,
+    OracleScores,
+    TransferScores,
+    frechet_distance,
+    kernel_distance,
+    load_oracle,
+    markdown_table,
+    style_references,
+    target_artists,
+)
+from animestyle.metrics.oracle import STEPS as ORACLE_STEPS
+from animestyle.tools.files import write_all
+
+__all__ = ["COLUMNS", "evaluate"]
+
+# (key in a row's scores, column title)
+COLUMNS = (
+    ("l1", "L1 to true render"),
+    ("psnr", "PSNR (dB)"),
+    ("ssim", "SSIM"),
+    ("target_accuracy", "target artist acc."),
+    ("content_accuracy", "content acc."),
+    ("fid", "FID (oracle features)"),
+    ("kid", "KID (oracle features)"),
+    ("images_per_s", "transfers/s"),
+)
+
+Redraw = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""(contents (B, 3, S, S) in [-1, 1], target artists (B,)) -> transfers (B, 3, S, S)."""
+
+
+class _Portraits:
+    """The held-out contents, their targets and true renders, and the training pool."""
+
+    def __init__(self, num_artists: int, image_size: int, seed: int, items: int, pool: int):
+        test = SyntheticPortraits(length=items, num_artists=num_artists, size=image_size, seed=seed, split="test")
+        batch = [test[i] for i in range(items)]
+        self.test = test
+        self.x = torch.stack([b["x"][:3] for b in batch])
+        self.content = torch.stack([b["content"] for b in batch])
+        self.artist_src = torch.tensor([test.artist(i) for i in range(items)])
+        self.artist_trg = target_artists(self.artist_src, num_artists, seed)
+        self.x_true = torch.stack([test.transfer(i, int(a)) for i, a in enumerate(self.artist_trg)])
+        train = SyntheticPortraits(length=pool, num_artists=num_artists, size=image_size, seed=seed, split="train")
+        self.pool = torch.stack([train[i]["x"][:3] for i in range(pool)])
+        self.pool_artist = torch.tensor([train.artist(i) for i in range(pool)])
+
+
+def _nearest(portraits: _Portraits) -> Redraw:
+    def redraw(x: torch.Tensor, artist: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_like(x)
+        for k in artist.unique().tolist():
+            rows, pool = artist == k, portraits.pool[portraits.pool_artist == k]
+            if not len(pool):
+                raise ValueError(f"no training image of artist {k} in the pool; raise pool")
+            distance = torch.cdist(x[rows].flatten(1), pool.flatten(1))
+            out[rows] = pool[distance.argmin(1)]
+        return out
+
+    return redraw
+
+
+def _method(model: Model, portraits: _Portraits, name: str, num_artists: int) -> Redraw:
+    can, size = model.operations(), portraits.test.size
+    if model.image_size != size:
+        raise ValueError(f"checkpoints.{name}: the model reads {model.image_size} px; set image_size={size} to match")
+    if "transfer(images, artist=...)" in can:
+        if len(model.artists) != num_artists:
+            raise ValueError(
+                f"checkpoints.{name}: the model draws {len(model.artists)} artists; this evaluation has "
+                f"num_artists={num_artists}: train it on SyntheticPortraits with as many"
+            )
+
+        def by_artist(x: torch.Tensor, artist: torch.Tensor) -> torch.Tensor:
+            out = torch.empty_like(x)
+            for k in artist.unique().tolist():
+                rows = artist == k
+                out[rows] = model.transfer(x[rows].to(model.device), artist=int(k)).float().cpu()
+            return out
+
+        return by_artist
+    if "transfer(images, reference=...)" in can:
+        references = portraits.test  # a test portrait of the target artist per image, seeded
+
+        def by_reference(x: torch.Tensor, artist: torch.Tensor) -> torch.Tensor:
+            index = style_references(references, artist, seed=references.seed)
+            style = torch.stack([references[int(i)]["x"][:3] for i in index]).to(model.device)
+            return model.transfer(x.to(model.device), reference=style).float().cpu()
+
+        return by_reference
+    raise ValueError(f"checkpoints.{name}: a {model.method} cannot transfer a style; it can: {', '.join(can)}")
+
+
+def _score(redraw: Redraw, portraits: _Portraits, oracle: Any, batch_size: int) -> tuple[dict[str, float], Any]:
+    """Scores of one row and its transfers (items, 3, S, S)."""
+    items = len(portraits.x)
+    features = DomainFeatures(oracle.trunk, num_features=oracle.heads["artist"].in_features)
+    transfer, read = TransferScores(), OracleScores(oracle)
+    fid, kid = frechet_distance(features), kernel_distance(features, subset_size=max(2, min(100, items // 2)))
+    outputs, seconds = [], 0.0
+    for start in tqdm(range(0, items, batch_size), desc="  batches", leave=False):
+        part = slice(start, start + batch_size)
+        began = time.perf_counter()
+        x_fake = redraw(portraits.x[part], portraits.artist_trg[part]).float().clamp(-1, 1)
+        seconds += time.perf_counter() - began
+        x_true = portraits.x_true[part]
+        transfer.update(x_fake, x_true)
+        read.update(x_fake, portraits.artist_trg[part], portraits.artist_src[part], portraits.content[part])
+        for metric in (fid, kid):
+            metric.update((x_true + 1) / 2, real=True)
+            metric.update((x_fake + 1) / 2, real=False)
+        outputs.append(x_fake)
+    scores = {k: float(v) for k, v in {**transfer.compute(), **read.compute()}.items()}
+    scores.update(fid=float(fid.compute()), kid=float(kid.compute()[0]), images_per_s=items / max(seconds, 1e-9))
+    return scores, torch.cat(outputs)
+
+
+def _checkpoint_key(path: str) -> dict[str, Any]:
+    stat = Path(path).stat()
+    return {"checkpoint": str(Path(path).resolve()), "size": stat.st_size, "mtime": stat.st_mtime}
+
+
+def evaluate(
+    *,
+    checkpoints: dict[str, str] | None = None,
+    num_artists: int = 8,
+    image_size: int = 32,
+    seed: int = 0,
+    items: int = 256,
+    pool: int = 512,
+    out: str = "outputs/evaluate/synthetic32",
+    grid_items: int = 6,
+    oracle_steps: int = ORACLE_STEPS,
+    batch_size: int = 64,
+    device: str | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Score the trivial baselines and each checkpoint on the same held-out portraits.
+
+    Writes ``table.md``, ``table.csv``, ``table.json`` and ``grid.png`` (rows: the first
+    ``grid_items`` contents; columns: the content, the true render, then each row's transfer)
+    into ``out``.
+
+    Args:
+        checkpoints: ``{row name: checkpoint or exported folder}`` of models trained on
+            ``SyntheticPortraits`` with these ``num_artists``, ``image_size`` and ``seed``
+            (e.g. the examples' ``outputs/.../last.ckpt``).
+        num_artists: artists of the synthetic data.
+        image_size: side of the portraits (the models' ``image_size``).
+        seed: seed of the data, the target artists and the oracle.
+        items: held-out portraits redrawn by every row.
+        pool: training portraits the ``nearest`` row searches.
+        out: output folder; finished rows are kept under ``out/rows`` and reused.
+        grid_items: contents shown in ``grid.png``.
+        oracle_steps: training steps of the oracle (trained once, then cached).
+        batch_size: images per transfer call.
+        device: where the models run (default: CUDA when available).
+
+    Returns:
+        ``{row name: {"method": ..., <score>: value}}`` in table order.
+    """
+    checkpoints = dict(checkpoints or {})
+    reserved = {"identity", "nearest"} & checkpoints.keys()
+    if reserved:
+        raise ValueError(f"checkpoints: the row names {sorted(reserved)} are the baselines'; rename those rows")
+    for name, path in checkpoints.items():
+        if not Path(path).exists():
+            raise ValueError(f"checkpoints.{name}={path!r} does not exist; train it first or fix the path")
+    check_count("num_artists", num_artists, 2)
+    check_count("items", items, 4)  # KID needs subsets of at least 2 images
+    check_count("pool", pool, num_artists)
+    check_count("batch_size", batch_size, 1)
+    if not 1 <= grid_items <= items:
+        raise ValueError(f"grid_items={grid_items!r} must be an integer from 1 to items={items}")
+    folder = Path(out)
+    (folder / "rows").mkdir(parents=True, exist_ok=True)
+    settings = {"num_artists": num_artists, "image_size": image_size, "seed": seed, "items": items, "pool": pool}
+    settings["oracle_steps"] = oracle_steps
+    portraits = _Portraits(num_artists, image_size, seed, items, pool)
+    oracle = load_oracle(num_artists, image_size, seed, steps=oracle_steps)
+    run_on = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+    rows: dict[str, dict[str, Any]] = {}
+    shown: dict[str, torch.Tensor] = {}
+    plan: list[tuple[str, dict[str, Any]]] = [("identity", {}), ("nearest", {})]
+    plan += [(name, _checkpoint_key(path)) for name, path in checkpoints.items()]
+    for name, source in tqdm(plan, desc="rows"):
+        key = {**settings, **source}
+        saved = folder / "rows" / f"{name}.json"
+        pictures = saved.with_suffix(".pt")
+        if saved.is_file() and pictures.is_file() and json.loads(saved.read_text()).get("key") == key:
+            rows[name] = json.loads(saved.read_text())["row"]
+            shown[name] = torch.load(pictures, weights_only=True)
+            tqdm.write(f"{name}: kept from {saved}")
+            continue
+        if name == "identity":
+            method, redraw = "content unchanged", lambda x, artist: x
+        elif name == "nearest":
+            method, redraw = "nearest training image of the target artist", _nearest(portraits)
+        else:
+            model = load(checkpoints[name], device=run_on)
+            method, redraw = model.method, _method(model, portraits, name, num_artists)
+        scores, outputs = _score(redraw, portraits, oracle, batch_size)
+        rows[name] = {"method": method, **scores}
+        shown[name] = outputs[:grid_items]
+        torch.save(shown[name], pictures)
+        partial = saved.with_suffix(".partial")
+        partial.write_text(json.dumps({"key": key, "row": rows[name]}, indent=1))
+        partial.replace(saved)  # a row is either whole or absent
+
+    _write_tables(folder, rows, settings)
+    grid = torch.stack([portraits.x[:grid_items], portraits.x_true[:grid_items], *shown.values()], 1)
+    save_grid(grid, folder / "grid.png")
+    write_all([folder / "table.md", folder / "table.csv", folder / "table.json", folder / "grid.png"])
+    return rows
+
+
+def _write_tables(folder: Path, rows: dict[str, dict[str, Any]], settings: dict[str, Any]) -> None:
+    header = ["row", "method", *(title for _, title in COLUMNS)]
+    cells = [[name, row["method"], *(row[key] for key, _ in COLUMNS)] for name, row in rows.items()]
+    intro = (
+        f"{settings['items']} held-out synthetic portraits ({settings['image_size']} px, {settings['num_artists']} "
+        f"artists, seed {settings['seed']}), each redrawn by another artist; scored against the true render. "
+        "Grid columns: content, true render, then the rows in order."
+    )
+    (folder / "table.md").write_text(intro + "\n\n" + markdown_table(header, cells) + "\n")
+    with (folder / "table.csv").open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["row", "method", *(key for key, _ in COLUMNS)])
+        writer.writerows([[name, row["method"], *(row[key] for key, _ in COLUMNS)] for name, row in rows.items()])
+    (folder / "table.json").write_text(json.dumps({"settings": settings, "rows": rows}, indent=1))
