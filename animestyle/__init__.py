@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from animestyle.data.synthetic import SyntheticPortraits
     from animestyle.inference import load
     from animestyle.methods import (
+        AdaIN,
         AttributeClassifier,
         AttributeEditor,
         DualDiscriminatorNST,
@@ -62,6 +63,7 @@ __all__ = [  # noqa: RUF022  (the order of the docs: entry point, data, then the
     "AttributeClassifier",
     "DualDiscriminatorNST",
     "EncoderDiscriminatorNST",
+    "AdaIN",
 ]
 _HOMES = {
     "load": "animestyle.inference",

@@ -24,6 +24,7 @@ from animestyle.data.prepare.detect import detect_faces
 from animestyle.data.prepare.geometry import crop_box, paste_back, upright_crop
 from animestyle.images import load_image
 from animestyle.methods import (
+    AdaIN,
     AttributeClassifier,
     AttributeEditor,
     DualDiscriminatorNST,
@@ -52,6 +53,7 @@ METHODS: dict[str, type[AnimeStyleModule]] = {
         AttributeClassifier,
         DualDiscriminatorNST,
         EncoderDiscriminatorNST,
+        AdaIN,
     )
 }
 """Every method whose checkpoints load, by the name a checkpoint records."""

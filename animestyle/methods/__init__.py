@@ -3,11 +3,13 @@
 from animestyle.methods.attribute_classifier import AttributeClassifier
 from animestyle.methods.attribute_editor import AttributeEditor
 from animestyle.methods.base import AdversarialModule, AnimeStyleModule, CheckpointError, NonFiniteLossError
+from animestyle.methods.baselines import AdaIN
 from animestyle.methods.gadn import GADNClassifierPretrain, GADNStage1, GADNStage2
 from animestyle.methods.nst import DualDiscriminatorNST, EncoderDiscriminatorNST, ReferenceTransferModule
 from animestyle.methods.style_space import MetricStyleEncoder, StyleConditionedVAE, StyleContentGAN
 
 __all__ = [
+    "AdaIN",
     "AdversarialModule",
     "AnimeStyleModule",
     "AttributeClassifier",

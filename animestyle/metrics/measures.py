@@ -145,7 +145,11 @@ class DomainFeatures(nn.Module):
             oracle's ``trunk`` (256 features).
         num_features: width of the features (FID and KID read it instead of probing).
 
-    ``forward`` takes what FID and KID pass with ``normalize=True``: floats in [0, 1].
+    ``forward`` takes what FID and KID pass with ``normalize=True``: floats in [0, 1]. Each
+    feature vector is scaled to the norm ``sqrt(num_features)``: KID's cubic kernel (with its
+    default ``gamma = 1 / num_features``) then sees dot products within [-1, 1], as it was
+    designed for, instead of the tens a classifier's raw features give (which make its
+    estimate swing by thousands), and the distances of different networks are on one scale.
     The network runs in eval mode without gradients, whatever mode its owner is in.
     """
 
@@ -155,7 +159,8 @@ class DomainFeatures(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         with eval_mode(self.network), torch.no_grad():
-            return self.network(x.float() * 2 - 1)
+            h = self.network(x.float() * 2 - 1).float()
+        return h / h.norm(dim=1, keepdim=True).clamp_min(1e-12) * self.num_features**0.5
 
 
 def frechet_distance(features: DomainFeatures, **kwargs: Any) -> FrechetInceptionDistance:

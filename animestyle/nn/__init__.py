@@ -1,6 +1,7 @@
 """Reusable blocks, one concept per file; used by the networks of more than one paper."""
 
 from animestyle.nn.activation import StandardisedPReLU, TPReLU
+from animestyle.nn.adain import adaptive_instance_norm, channel_statistics
 from animestyle.nn.bus import BusBlock
 from animestyle.nn.ema import EMA
 from animestyle.nn.gated_conv import GatedConv2d
@@ -29,7 +30,9 @@ __all__ = [
     "TPReLU",
     "WNResidual",
     "Warp",
+    "adaptive_instance_norm",
     "append_tiled",
+    "channel_statistics",
     "eval_mode",
     "haar_merge",
     "haar_split",

@@ -63,6 +63,9 @@ COLUMNS = (
     ("images_per_s", "transfers/s"),
 )
 
+# Bump when a score's definition changes: rows kept from an older version are then redone.
+SCORES_VERSION = 1
+
 Redraw = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """(contents (B, 3, S, S) in [-1, 1], target artists (B,)) -> transfers (B, 3, S, S)."""
 
@@ -212,7 +215,7 @@ def evaluate(
     folder = Path(out)
     (folder / "rows").mkdir(parents=True, exist_ok=True)
     settings = {"num_artists": num_artists, "image_size": image_size, "seed": seed, "items": items, "pool": pool}
-    settings["oracle_steps"] = oracle_steps
+    settings.update(oracle_steps=oracle_steps, scores_version=SCORES_VERSION)
     portraits = _Portraits(num_artists, image_size, seed, items, pool)
     oracle = load_oracle(num_artists, image_size, seed, steps=oracle_steps)
     run_on = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))

@@ -114,6 +114,7 @@ def test_domain_features_run_the_network_in_eval_mode_and_leave_its_mode() -> No
     assert a.shape == (4, 8)
     torch.testing.assert_close(a[:1], b)  # eval-mode BatchNorm: an image's features ignore the batch
     assert features.network.training
+    torch.testing.assert_close(a.norm(dim=1), torch.full((4,), 8**0.5))  # scaled to sqrt(num_features)
 
 
 def test_fid_and_kid_over_a_domain_network_tell_close_sets_from_far_ones() -> None:

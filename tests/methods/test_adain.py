@@ -1,0 +1,81 @@
+"""The AdaIN baseline: the operation, a training step (only the decoder learns; the oracle's
+trained trunk is copied in and stays frozen), loading through ``animestyle.load``, VGG-19 from a
+local file only, and one line for each bad setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import animestyle
+from animestyle.data import AnimeFacesDataModule
+from animestyle.data.datamodule import SyntheticSource
+from animestyle.methods import AdaIN
+from animestyle.metrics import load_oracle
+from animestyle.networks.adain import vgg19_taps
+from animestyle.nn import adaptive_instance_norm, channel_statistics
+from tests.helpers import cpu_trainer
+
+
+def test_adain_gives_the_content_the_style_statistics_per_channel() -> None:
+    torch.manual_seed(0)
+    content, style = torch.randn(2, 5, 8, 8) * 3 + 1, torch.randn(2, 5, 4, 4) * 0.5 - 2
+    out = adaptive_instance_norm(content, style)
+    for got, want in zip(channel_statistics(out), channel_statistics(style), strict=True):
+        torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
+    with pytest.raises(ValueError, match="agree in batch and channels"):
+        adaptive_instance_norm(content, style[:, :4])
+
+
+def data(style_pairs: bool = True) -> AnimeFacesDataModule:
+    return AnimeFacesDataModule(
+        synthetic=SyntheticSource(num_artists=3, train_size=16, val_size=8), image_size=32, batch_size=4,
+        attributes=[], style_pairs=style_pairs,
+    )  # fmt: skip
+
+
+def test_a_step_trains_the_decoder_on_the_frozen_trained_oracle(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = AdaIN(num_artists=3, image_size=32, oracle_steps=2)
+    decoder_before = {k: v.clone() for k, v in model.decoder.state_dict().items()}
+    trainer = cpu_trainer(tmp_path, max_steps=2, limit_val_batches=1)
+    trainer.fit(model, data())
+    oracle = load_oracle(3, 32, 0, steps=2)
+    for key, value in model.features.trunk.state_dict().items():  # the trained oracle, unchanged by the steps
+        torch.testing.assert_close(value, oracle.trunk.state_dict()[key], msg=key)
+    assert not model.features.training
+    assert all(not p.requires_grad for p in model.features.parameters())
+    changed = [k for k, v in model.decoder.state_dict().items() if not torch.equal(v, decoder_before[k])]
+    assert changed, "the decoder did not learn"
+    (scores,) = trainer.validate(model, data(), verbose=False)
+    assert {"val/content", "val/style"} <= scores.keys()
+
+    path = tmp_path / "adain.ckpt"
+    trainer.save_checkpoint(path)
+    loaded = animestyle.load(path)
+    assert loaded.method == "AdaIN"
+    assert "transfer(images, reference=...)" in loaded.operations()
+    x = torch.rand(3, 3, 32, 32) * 2 - 1
+    out = loaded.transfer(x, reference=x[:1])
+    assert out.shape == x.shape
+    assert out.min() >= -1 and out.max() <= 1  # noqa: PT018  (one range)
+    torch.testing.assert_close(out, model.cpu().eval().transfer_like(x, x[:1]))
+
+
+def test_adain_needs_style_pairs(tmp_path: Path) -> None:
+    model = AdaIN(num_artists=3, image_size=32, oracle_steps=2)
+    with pytest.raises(ValueError, match=r"set data\.style_pairs: true"):
+        cpu_trainer(tmp_path, max_steps=1, limit_val_batches=0).fit(model, data(style_pairs=False))
+
+
+def test_vgg19_is_read_at_the_papers_four_layers_and_only_from_a_local_file(tmp_path: Path) -> None:
+    taps = vgg19_taps(None)
+    shapes = [tuple(h.shape) for h in taps(torch.zeros(1, 3, 32, 32))]
+    assert shapes == [(1, 64, 32, 32), (1, 128, 16, 16), (1, 256, 8, 8), (1, 512, 4, 4)]
+    with pytest.raises(ValueError, match=r"does not exist; give a local file of torchvision's vgg19 weights"):
+        AdaIN(image_size=32, features=str(tmp_path / "vgg19.pth"))
+    (tmp_path / "other.pth").write_bytes(b"not weights")
+    with pytest.raises(ValueError, match="is not a torchvision vgg19 state dict"):
+        AdaIN(image_size=32, features=str(tmp_path / "other.pth"))
