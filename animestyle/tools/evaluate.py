@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from animestyle.checks import check_count
@@ -62,6 +63,8 @@ COLUMNS = (
     ("kid", "KID (oracle features)"),
     ("images_per_s", "transfers/s"),
 )
+
+GRID_CELL = 96  # pixels: grid cells of smaller portraits are enlarged to about this
 
 # Bump when a score's definition changes: rows kept from an older version are then redone.
 SCORES_VERSION = 1
@@ -152,7 +155,10 @@ def _score(redraw: Redraw, portraits: _Portraits, oracle: Any, batch_size: int) 
             metric.update((x_fake + 1) / 2, real=False)
         outputs.append(x_fake)
     scores = {k: float(v) for k, v in {**transfer.compute(), **read.compute()}.items()}
-    scores.update(fid=float(fid.compute()), kid=float(kid.compute()[0]), images_per_s=items / max(seconds, 1e-9))
+    with torch.random.fork_rng():  # KID draws its subsets from the global stream: fix them
+        torch.manual_seed(0)
+        kid_mean = float(kid.compute()[0])
+    scores.update(fid=float(fid.compute()), kid=kid_mean, images_per_s=items / max(seconds, 1e-9))
     return scores, torch.cat(outputs)
 
 
@@ -178,8 +184,8 @@ def evaluate(
     """Score the trivial baselines and each checkpoint on the same held-out portraits.
 
     Writes ``table.md``, ``table.csv``, ``table.json`` and ``grid.png`` (rows: the first
-    ``grid_items`` contents; columns: the content, the true render, then each row's transfer)
-    into ``out``.
+    ``grid_items`` contents; columns: the content, the true render, then each row's transfer;
+    portraits under 96 px enlarged, pixels kept sharp) into ``out``.
 
     Args:
         checkpoints: ``{row name: checkpoint or exported folder}`` of models trained on
@@ -250,7 +256,9 @@ def evaluate(
 
     _write_tables(folder, rows, settings)
     grid = torch.stack([portraits.x[:grid_items], portraits.x_true[:grid_items], *shown.values()], 1)
-    save_grid(grid, folder / "grid.png")
+    zoom = max(1, GRID_CELL // image_size)  # small portraits drawn larger, pixels kept sharp
+    cells = F.interpolate(grid.flatten(0, 1), scale_factor=zoom, mode="nearest")
+    save_grid(cells.view(*grid.shape[:3], *cells.shape[2:]), folder / "grid.png")
     write_all([folder / "table.md", folder / "table.csv", folder / "table.json", folder / "grid.png"])
     return rows
 

@@ -6,6 +6,8 @@ a script of its own in a subprocess. Each rank prints what it finished with a ch
 weights: the ranks must agree (DDP keeps them in sync even though each optimizer step leaves
 the other networks without gradients, which needs ``find_unused_parameters``). Stage 2 draws
 sample grids on rank 0 meanwhile, which must not leave rank 1 waiting in a collective call.
+The same launch then scores fresh models on the val split, each rank half of it: the measures
+must equal one process's (torchmetrics sums them across processes).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pytest
 
 SCRIPT = textwrap.dedent(
     """
+    import json
     import sys
     from pathlib import Path
 
@@ -74,10 +77,16 @@ SCRIPT = textwrap.dedent(
     c2 = fit("c2", GADNClassifierPretrain(**tiny), max_steps=3)
     stage2 = GADNStage2(**tiny, stage1_checkpoint=stage1, classifier_checkpoint=c2, ema_decay=0.5)
     fit("stage2", stage2, max_steps=6, callbacks=[SampleGrids(every_n_iterations=2, num_images=2, num_artists=2)])
+
+    # The held-out measures of fresh models, each rank scoring half of the split.
+    from tests.methods.test_ddp import held_out_scores
+    scores = held_out_scores(devices=2)
+    sys.stdout.write(f"SCORES rank={torch.distributed.get_rank()} " + json.dumps(scores, sort_keys=True) + "\\n")
     """
 )
 
 
+REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 300  # seconds; the run takes about 13 s on 2 CPU cores
 
 
@@ -87,6 +96,7 @@ def run_script(tmp_path: Path, source: str, *args: str) -> str:
     script = tmp_path / "ddp_script.py"
     script.write_text(source)
     env = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])  # the script imports tests.*
     env.pop("LOCAL_RANK", None)  # a fresh launch, even if pytest itself runs under a launcher
     # Its own process group, so that a hang (a collective call on one rank only) ends with
     # every rank killed, not with rank 1 left behind.
@@ -112,9 +122,22 @@ def run_script(tmp_path: Path, source: str, *args: str) -> str:
     return output
 
 
+@pytest.fixture(scope="module")
+def ddp_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One DDP launch for the tests below: its folder and output."""
+    root = tmp_path_factory.mktemp("ddp")
+    return root, run_script(root, SCRIPT, str(root / "runs"))
+
+
+@pytest.fixture
+def ddp_output(ddp_run: tuple[Path, str]) -> str:
+    return ddp_run[1]
+
+
 @pytest.mark.slow
-def test_gadn_trains_on_two_cpu_processes(tmp_path: Path) -> None:
-    output = run_script(tmp_path, SCRIPT, str(tmp_path / "runs"))
+@pytest.mark.xdist_group("ddp")  # one worker: the DDP launch runs once for both tests
+def test_gadn_trains_on_two_cpu_processes(ddp_run: tuple[Path, str]) -> None:
+    tmp_path, output = ddp_run
     done = re.findall(r"DONE (\w+) rank=(\d) world=(\d) iteration=(\d+) checksum=([-+.0-9e]+)", output)
     expected_iterations = {"stage1": 3, "c2": 3, "stage2": 3}
     for name, iterations in expected_iterations.items():
@@ -132,62 +155,48 @@ def test_gadn_trains_on_two_cpu_processes(tmp_path: Path) -> None:
     assert samples, "rank 0 drew no sample grids in stage 2"
 
 
-MEASURES = textwrap.dedent(
-    """
-    import json
-    import sys
-
+def held_out_scores(devices: int) -> dict[str, float]:
+    """``validate`` of fresh GADN stage-1 and C2 models (seeded) on 12 val images in batches of
+    4 (4 + 2 per rank under DDP, 4 + 4 + 4 in one process), and TransferScores of 10 fixed image
+    pairs, each rank updating it with its share."""
     import lightning as L
     import torch
 
     from animestyle.data import AnimeFacesDataModule, SyntheticSource
     from animestyle.methods import GADNClassifierPretrain, GADNStage1
-    from animestyle.metrics.measures import TransferScores
+    from animestyle.metrics import TransferScores
 
-    devices = int(sys.argv[1])
     tiny = dict(num_artists=4, image_size=32, widths=[8, 16, 32], fc_width=32, content_dim=8, style_dim=4)
-    # 12 val images in batches of 4: 4 + 2 per rank under DDP, 4 + 4 + 4 in one process.
     data = AnimeFacesDataModule(
         synthetic=SyntheticSource(num_artists=4, train_size=8, val_size=12), image_size=32, batch_size=4, num_workers=0
     )
-    scores = {}
+    scores: dict[str, float] = {}
     for method in (GADNStage1, GADNClassifierPretrain):
         torch.manual_seed(0)
         trainer = L.Trainer(
-            accelerator="cpu", devices=devices, strategy="ddp" if devices > 1 else "auto",
+            accelerator="cpu", devices=devices, strategy="ddp_find_unused_parameters_true" if devices > 1 else "auto",
             logger=False, enable_progress_bar=False, enable_model_summary=False,
-        )
+        )  # fmt: skip
         (logged,) = trainer.validate(method(**tiny), datamodule=data, verbose=False)
         scores.update({k: float(v) for k, v in logged.items()})
-
-    # A metric outside Lightning: each rank scores its share of 10 fixed image pairs.
     rank, world = (torch.distributed.get_rank(), torch.distributed.get_world_size()) if devices > 1 else (0, 1)
-    generator = torch.Generator().manual_seed(1)
-    fake, true = torch.rand(2, 10, 3, 16, 16, generator=generator) * 2 - 1
+    fake, true = torch.rand(2, 10, 3, 16, 16, generator=torch.Generator().manual_seed(1)) * 2 - 1
     metric = TransferScores()
     metric.update(fake[rank::world], true[rank::world])
     scores.update({f"transfer_{k}": float(v) for k, v in metric.compute().items()})
-    sys.stdout.write(f"SCORES rank={rank} " + json.dumps(scores, sort_keys=True) + "\\n")
-    """
-)
+    return scores
 
 
 @pytest.mark.slow
-def test_measures_of_two_processes_equal_those_of_one(tmp_path: Path) -> None:
+@pytest.mark.xdist_group("ddp")
+def test_measures_of_two_processes_equal_those_of_one(ddp_output: str) -> None:
     """The held-out measures a method logs, and a metric's value, are the whole split's under
     DDP (two gloo processes, each scoring half), equal to one process's on the same data."""
-
-    def scores(devices: int) -> dict[int, dict[str, float]]:
-        output = run_script(tmp_path, MEASURES, str(devices))
-        found = re.findall(r"SCORES rank=(\d) (\{.*\})", output)
-        return {int(rank): json.loads(values) for rank, values in found}
-
-    one, two = scores(1), scores(2)
-    assert sorted(two) == [0, 1]
-    assert sorted(one) == [0]
-    expected = one[0]
+    found = {int(rank): json.loads(values) for rank, values in re.findall(r"SCORES rank=(\d) (\{.*\})", ddp_output)}
+    assert sorted(found) == [0, 1], ddp_output[-5000:]
+    expected = held_out_scores(devices=1)
     assert {"val/rec", "val/c2", "val/c2_acc", "transfer_l1", "transfer_psnr", "transfer_ssim"} <= expected.keys()
     for rank in (0, 1):
-        assert two[rank].keys() == expected.keys()
+        assert found[rank].keys() == expected.keys()
         for name, value in expected.items():
-            assert two[rank][name] == pytest.approx(value, rel=1e-5, abs=1e-6), (rank, name, two[rank], expected)
+            assert found[rank][name] == pytest.approx(value, rel=1e-5, abs=1e-6), (rank, name, found[rank], expected)

@@ -1,5 +1,6 @@
-"""Tiny attribute-editing checkpoints for the tests of ``animestyle edit`` and
-``animestyle edit-report``, and what those tests share."""
+"""Tiny checkpoints for the tool tests, each trained once per session (per xdist worker):
+attribute editing for ``animestyle edit`` and ``edit-report``; GADN stage 1 and an NST model for
+``animestyle transfer`` and ``animestyle evaluate``."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from pathlib import Path
 
 import lightning as L
 import pytest
+import torch
 from PIL import Image
 
 from animestyle.data import AnimeFacesDataModule
 from animestyle.data.datamodule import SyntheticSource
-from animestyle.methods import AttributeClassifier, AttributeEditor
+from animestyle.methods import AttributeClassifier, AttributeEditor, GADNStage1
+from tests.helpers import cpu_trainer
+from tests.methods.test_nst import MAKERS, _data
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # in an order of their own, to check that columns are matched by name
@@ -59,3 +63,28 @@ def tiny_attribute_classifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An AttributeClassifier checkpoint (32 px) after two steps, reading more than the editor."""
     classifier = AttributeClassifier([*NAMES, "glasses"], image_size=32, widths=[8, 16, 32])
     return fit_and_save(classifier, tmp_path_factory.mktemp("classifier"), steps=2)
+
+
+@pytest.fixture(scope="session")
+def stage1(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A GADN stage-1 checkpoint (32 px, 4 artists) after 4 steps."""
+    root = tmp_path_factory.mktemp("stage1")
+    torch.manual_seed(0)
+    model = GADNStage1(num_artists=4, image_size=32, widths=[8, 16, 32], fc_width=16, content_dim=8, style_dim=4)
+    data = AnimeFacesDataModule(synthetic=SyntheticSource(num_artists=4, train_size=32, val_size=8), image_size=32)
+    cpu_trainer(root, max_steps=4, limit_val_batches=0).fit(model, data)
+    path = root / "stage1.ckpt"
+    model.trainer.save_checkpoint(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def nst(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DualDiscriminatorNST checkpoint (reference-guided only) after one step."""
+    root = tmp_path_factory.mktemp("nst")
+    torch.manual_seed(0)
+    model = MAKERS["dual"]()
+    trainer = cpu_trainer(root, max_steps=1, limit_val_batches=0)
+    trainer.fit(model, _data())
+    trainer.save_checkpoint(root / "nst.ckpt")
+    return root / "nst.ckpt"

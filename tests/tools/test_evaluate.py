@@ -16,7 +16,6 @@ from animestyle.cli import main
 from animestyle.data.synthetic import SyntheticPortraits
 from animestyle.metrics import TransferScores, target_artists
 from animestyle.tools.evaluate import COLUMNS
-from tests.tools.test_transfer_cli import nst, stage1  # noqa: F401  (module fixtures: GADN, 4 artists; NST)
 
 SETTINGS = ["--num_artists", "4", "--image_size", "32", "--items", "8", "--pool", "16", "--grid_items", "3"]
 SETTINGS += ["--oracle_steps", "2", "--batch_size", "4"]
@@ -29,8 +28,8 @@ def run_evaluate(out: Path, checkpoints: dict[str, str], capsys: pytest.CaptureF
 
 
 def test_evaluate_writes_one_row_per_method_and_keeps_them_on_a_rerun(
-    stage1: Path,  # noqa: F811
-    nst: Path,  # noqa: F811
+    stage1: Path,
+    nst: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -55,8 +54,8 @@ def test_evaluate_writes_one_row_per_method_and_keeps_them_on_a_rerun(
     assert [line[0] for line in lines[1:]] == list(rows)
     markdown = (out / "table.md").read_text()
     assert all(f"| {name} |" in markdown for name in rows)
-    with Image.open(out / "grid.png") as grid:  # 3 contents; content, true render, then 4 rows
-        assert grid.size == (6 * 33 + 1, 3 * 33 + 1)
+    with Image.open(out / "grid.png") as grid:  # 3 contents; content, true render, then 4 rows; 32 px x 3
+        assert grid.size == (6 * 97 + 1, 3 * 97 + 1)
 
     # The identity row scores exactly as the content images against the true renders.
     test = SyntheticPortraits(length=8, num_artists=4, size=32, seed=0, split="test")

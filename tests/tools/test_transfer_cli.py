@@ -10,43 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from animestyle.cli import main
-from animestyle.data import AnimeFacesDataModule
-from animestyle.data.datamodule import SyntheticSource
 from animestyle.data.synthetic import SyntheticPortraits
-from animestyle.methods import GADNStage1
-from tests.helpers import cpu_trainer
-from tests.methods.test_nst import MAKERS, _data
 
 BACKGROUND = (120, 170, 200)
-
-
-@pytest.fixture(scope="module")
-def stage1(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A GADN stage-1 checkpoint (32 px, 4 artists) after 4 steps."""
-    root = tmp_path_factory.mktemp("stage1")
-    torch.manual_seed(0)
-    model = GADNStage1(num_artists=4, image_size=32, widths=[8, 16, 32], fc_width=16, content_dim=8, style_dim=4)
-    data = AnimeFacesDataModule(synthetic=SyntheticSource(num_artists=4, train_size=32, val_size=8), image_size=32)
-    cpu_trainer(root, max_steps=4, limit_val_batches=0).fit(model, data)
-    path = root / "stage1.ckpt"
-    model.trainer.save_checkpoint(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def nst(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A DualDiscriminatorNST checkpoint (reference-guided only) after one step."""
-    root = tmp_path_factory.mktemp("nst")
-    torch.manual_seed(0)
-    model = MAKERS["dual"]()
-    trainer = cpu_trainer(root, max_steps=1, limit_val_batches=0)
-    trainer.fit(model, _data())
-    trainer.save_checkpoint(root / "nst.ckpt")
-    return root / "nst.ckpt"
 
 
 def _illustration() -> Image.Image:
