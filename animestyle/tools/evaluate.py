@@ -8,13 +8,16 @@ from the others, and is scored against the true render of that content by that a
 - ``identity``: the content image unchanged, the floor every method must beat;
 - ``nearest``: the training image of the target artist nearest to the content image (L2 in
   pixels), the ceiling of copying the style without the content;
-- one row per checkpoint given: any method that ``animestyle.load`` reads and that transfers
-  to an artist (GADN) or like a style image (a test portrait of the target artist).
+- one row per model: trained here from example configs (``train``: ``animestyle fit`` of each
+  stage in order, timed) or given as a checkpoint (``checkpoints``); any method that
+  ``animestyle.load`` reads and that transfers to an artist (GADN) or like a style image (a
+  test portrait of the target artist).
 
 Columns: L1, PSNR and SSIM against the true render (:class:`~animestyle.metrics.TransferScores`);
 the oracle's target-artist and content accuracy (:class:`~animestyle.metrics.OracleScores`);
 FID and KID of the outputs against the true renders over the oracle's features (never
-Inception from the web); the transfer's images/s on this machine. Each finished row is saved
+Inception from the web); the transfer's images/s on this machine; the training's seconds.
+Each finished row is saved
 under ``out/rows/``: a rerun keeps it (unless its checkpoint or the settings changed), so an
 interrupted run resumes.
 """
@@ -49,6 +52,7 @@ from animestyle.metrics import (
 )
 from animestyle.metrics.oracle import STEPS as ORACLE_STEPS
 from animestyle.tools.files import write_all
+from animestyle.tools.training_runs import last_checkpoint, train_row
 
 __all__ = ["COLUMNS", "evaluate"]
 
@@ -62,6 +66,7 @@ COLUMNS = (
     ("fid", "FID (oracle features)"),
     ("kid", "KID (oracle features)"),
     ("images_per_s", "transfers/s"),
+    ("training_s", "training (s)"),
 )
 
 GRID_CELL = 96  # pixels: grid cells of smaller portraits are enlarged to about this
@@ -107,11 +112,11 @@ def _nearest(portraits: _Portraits) -> Redraw:
 def _method(model: Model, portraits: _Portraits, name: str, num_artists: int) -> Redraw:
     can, size = model.operations(), portraits.test.size
     if model.image_size != size:
-        raise ValueError(f"checkpoints.{name}: the model reads {model.image_size} px; set image_size={size} to match")
+        raise ValueError(f"row {name}: the model reads {model.image_size} px; set image_size={size} to match")
     if "transfer(images, artist=...)" in can:
         if len(model.artists) != num_artists:
             raise ValueError(
-                f"checkpoints.{name}: the model draws {len(model.artists)} artists; this evaluation has "
+                f"row {name}: the model draws {len(model.artists)} artists; this evaluation has "
                 f"num_artists={num_artists}: train it on SyntheticPortraits with as many"
             )
 
@@ -132,7 +137,7 @@ def _method(model: Model, portraits: _Portraits, name: str, num_artists: int) ->
             return model.transfer(x.to(model.device), reference=style).float().cpu()
 
         return by_reference
-    raise ValueError(f"checkpoints.{name}: a {model.method} cannot transfer a style; it can: {', '.join(can)}")
+    raise ValueError(f"row {name}: a {model.method} cannot transfer a style; it can: {', '.join(can)}")
 
 
 def _score(redraw: Redraw, portraits: _Portraits, oracle: Any, batch_size: int) -> tuple[dict[str, float], Any]:
@@ -169,6 +174,8 @@ def _checkpoint_key(path: str) -> dict[str, Any]:
 
 def evaluate(
     *,
+    train: dict[str, list[str]] | None = None,
+    train_steps: int | None = None,
     checkpoints: dict[str, str] | None = None,
     num_artists: int = 8,
     image_size: int = 32,
@@ -188,6 +195,11 @@ def evaluate(
     portraits under 96 px enlarged, pixels kept sharp) into ``out``.
 
     Args:
+        train: ``{row name: [config, ...]}``: example configs trained in order (earlier stages
+            first, e.g. GADN's stage1, classifier, stage2) under ``out/train/<row>``; the last
+            one's ``last.ckpt`` is scored and the training time reported. A finished training
+            is reused.
+        train_steps: overrides every trained config's ``trainer.max_steps`` (short trials).
         checkpoints: ``{row name: checkpoint or exported folder}`` of models trained on
             ``SyntheticPortraits`` with these ``num_artists``, ``image_size`` and ``seed``
             (e.g. the examples' ``outputs/.../last.ckpt``).
@@ -205,10 +217,20 @@ def evaluate(
     Returns:
         ``{row name: {"method": ..., <score>: value}}`` in table order.
     """
-    checkpoints = dict(checkpoints or {})
-    reserved = {"identity", "nearest"} & checkpoints.keys()
+    checkpoints, train = dict(checkpoints or {}), dict(train or {})
+    reserved = {"identity", "nearest"} & (checkpoints.keys() | train.keys())
     if reserved:
-        raise ValueError(f"checkpoints: the row names {sorted(reserved)} are the baselines'; rename those rows")
+        raise ValueError(f"the row names {sorted(reserved)} are the baselines'; rename those rows")
+    twice = sorted(checkpoints.keys() & train.keys())
+    if twice:
+        raise ValueError(f"the rows {twice} are both in train and in checkpoints; name each row once")
+    if train_steps is not None:
+        check_count("train_steps", train_steps, 1)
+    for name, configs in train.items():  # every config checked before anything runs
+        for config in configs:
+            if not Path(config).is_file():
+                raise ValueError(f"train.{name}: the config {config!r} does not exist")
+            last_checkpoint(config)
     for name, path in checkpoints.items():
         if not Path(path).exists():
             raise ValueError(f"checkpoints.{name}={path!r} does not exist; train it first or fix the path")
@@ -229,6 +251,10 @@ def evaluate(
     rows: dict[str, dict[str, Any]] = {}
     shown: dict[str, torch.Tensor] = {}
     plan: list[tuple[str, dict[str, Any]]] = [("identity", {}), ("nearest", {})]
+    plan += [
+        (name, {"train": [str(Path(c).resolve()) for c in configs], "steps": train_steps})
+        for name, configs in train.items()
+    ]
     plan += [(name, _checkpoint_key(path)) for name, path in checkpoints.items()]
     for name, source in tqdm(plan, desc="rows"):
         key = {**settings, **source}
@@ -239,15 +265,20 @@ def evaluate(
             shown[name] = torch.load(pictures, weights_only=True)
             tqdm.write(f"{name}: kept from {saved}")
             continue
+        training_s: float | None = None
         if name == "identity":
             method, redraw = "content unchanged", lambda x, artist: x
         elif name == "nearest":
             method, redraw = "nearest training image of the target artist", _nearest(portraits)
         else:
-            model = load(checkpoints[name], device=run_on)
+            if name in train:
+                checkpoint, training_s = train_row(name, train[name], folder / "train" / name, train_steps)
+            else:
+                checkpoint = Path(checkpoints[name])
+            model = load(checkpoint, device=run_on)
             method, redraw = model.method, _method(model, portraits, name, num_artists)
         scores, outputs = _score(redraw, portraits, oracle, batch_size)
-        rows[name] = {"method": method, **scores}
+        rows[name] = {"method": method, **scores, "training_s": training_s}
         shown[name] = outputs[:grid_items]
         torch.save(shown[name], pictures)
         partial = saved.with_suffix(".partial")
@@ -263,9 +294,13 @@ def evaluate(
     return rows
 
 
+def _shown(value: Any) -> Any:
+    return "-" if value is None else value
+
+
 def _write_tables(folder: Path, rows: dict[str, dict[str, Any]], settings: dict[str, Any]) -> None:
     header = ["row", "method", *(title for _, title in COLUMNS)]
-    cells = [[name, row["method"], *(row[key] for key, _ in COLUMNS)] for name, row in rows.items()]
+    cells = [[name, row["method"], *(_shown(row[key]) for key, _ in COLUMNS)] for name, row in rows.items()]
     intro = (
         f"{settings['items']} held-out synthetic portraits ({settings['image_size']} px, {settings['num_artists']} "
         f"artists, seed {settings['seed']}), each redrawn by another artist; scored against the true render. "

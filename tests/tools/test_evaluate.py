@@ -10,19 +10,43 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 from PIL import Image
 
 from animestyle.cli import main
 from animestyle.data.synthetic import SyntheticPortraits
 from animestyle.metrics import TransferScores, target_artists
 from animestyle.tools.evaluate import COLUMNS
+from animestyle.tools.training_runs import last_checkpoint
 
 SETTINGS = ["--num_artists", "4", "--image_size", "32", "--items", "8", "--pool", "16", "--grid_items", "3"]
 SETTINGS += ["--oracle_steps", "2", "--batch_size", "4"]
 
 
-def run_evaluate(out: Path, checkpoints: dict[str, str], capsys: pytest.CaptureFixture[str]) -> str:
-    main(["evaluate", "--checkpoints", json.dumps(checkpoints), "--out", str(out), *SETTINGS])
+TINY_ADAIN = """
+model:
+  class_path: animestyle.methods.AdaIN
+  init_args:
+    oracle_steps: 2
+data:
+  synthetic: {num_artists: 4, train_size: 16, val_size: 4}
+  style_pairs: true
+  attributes: []
+  image_size: 32
+  batch_size: 4
+  num_workers: 0
+trainer:
+  max_steps: 2
+  logger: false
+  enable_progress_bar: false
+  callbacks:
+    - class_path: lightning.pytorch.callbacks.ModelCheckpoint
+      init_args: {dirpath: runs/adain, save_last: true}
+"""
+
+
+def run_evaluate(out: Path, checkpoints: dict[str, str], capsys: pytest.CaptureFixture[str], *more: str) -> str:
+    main(["evaluate", "--checkpoints", json.dumps(checkpoints), "--out", str(out), *SETTINGS, *more])
     captured = capsys.readouterr()
     return captured.out + captured.err
 
@@ -35,15 +59,22 @@ def test_evaluate_writes_one_row_per_method_and_keeps_them_on_a_rerun(
 ) -> None:
     out = tmp_path / "table"
     checkpoints = {"gadn": str(stage1), "nst": str(nst)}
-    printed = run_evaluate(out, checkpoints, capsys)
+    config = tmp_path / "adain.yaml"
+    config.write_text(TINY_ADAIN)
+    train = ["--train", json.dumps({"adain": [str(config)]})]
+    printed = run_evaluate(out, checkpoints, capsys, *train)
     for name in ("table.md", "table.csv", "table.json", "grid.png"):
         assert f"wrote {out / name}" in printed
 
     table = json.loads((out / "table.json").read_text())
     rows = table["rows"]
-    assert list(rows) == ["identity", "nearest", "gadn", "nst"]
+    assert list(rows) == ["identity", "nearest", "adain", "gadn", "nst"]
     assert rows["gadn"]["method"] == "GADNStage1"
     assert rows["nst"]["method"] == "DualDiscriminatorNST"
+    assert rows["adain"]["method"] == "AdaIN"
+    assert (out / "train" / "adain" / "runs" / "adain" / "last.ckpt").is_file()
+    assert rows["adain"]["training_s"] > 0
+    assert rows["gadn"]["training_s"] is None  # given, not trained here
     for row in rows.values():
         assert {key for key, _ in COLUMNS} <= row.keys()
         assert 0 <= row["target_accuracy"] <= 1
@@ -54,8 +85,8 @@ def test_evaluate_writes_one_row_per_method_and_keeps_them_on_a_rerun(
     assert [line[0] for line in lines[1:]] == list(rows)
     markdown = (out / "table.md").read_text()
     assert all(f"| {name} |" in markdown for name in rows)
-    with Image.open(out / "grid.png") as grid:  # 3 contents; content, true render, then 4 rows; 32 px x 3
-        assert grid.size == (6 * 97 + 1, 3 * 97 + 1)
+    with Image.open(out / "grid.png") as grid:  # 3 contents; content, true render, then 5 rows; 32 px x 3
+        assert grid.size == (7 * 97 + 1, 3 * 97 + 1)
 
     # The identity row scores exactly as the content images against the true renders.
     test = SyntheticPortraits(length=8, num_artists=4, size=32, seed=0, split="test")
@@ -69,7 +100,7 @@ def test_evaluate_writes_one_row_per_method_and_keeps_them_on_a_rerun(
     assert rows["nearest"]["l1"] != rows["identity"]["l1"]
 
     before = {p.name: p.stat().st_mtime_ns for p in (out / "rows").iterdir()}
-    again = run_evaluate(out, checkpoints, capsys)
+    again = run_evaluate(out, checkpoints, capsys, *train)
     assert all(f"{name}: kept" in again for name in rows)
     assert {p.name: p.stat().st_mtime_ns for p in (out / "rows").iterdir()} == before
     assert json.loads((out / "table.json").read_text())["rows"] == rows
@@ -79,7 +110,7 @@ def test_evaluate_writes_one_row_per_method_and_keeps_them_on_a_rerun(
     ("checkpoints", "message"),
     [
         ({"gadn": "missing.ckpt"}, "checkpoints.gadn='missing.ckpt' does not exist; train it first or fix the path"),
-        ({"identity": "x.ckpt"}, "checkpoints: the row names ['identity'] are the baselines'; rename those rows"),
+        ({"identity": "x.ckpt"}, "the row names ['identity'] are the baselines'; rename those rows"),
     ],
 )
 def test_evaluate_refuses_bad_checkpoints_in_one_line(
@@ -88,3 +119,26 @@ def test_evaluate_refuses_bad_checkpoints_in_one_line(
     with pytest.raises(SystemExit) as stopped:
         main(["evaluate", "--checkpoints", json.dumps(checkpoints), "--out", str(tmp_path), *SETTINGS])
     assert str(stopped.value) == f"animestyle evaluate: error: {message}"
+
+
+def test_a_config_that_saves_no_last_checkpoint_is_refused_before_training(tmp_path: Path) -> None:
+    config = tmp_path / "plain.yaml"
+    config.write_text(TINY_ADAIN.split("  callbacks:")[0])
+    with pytest.raises(SystemExit) as stopped:
+        main(["evaluate", "--train", json.dumps({"adain": [str(config)]}), "--out", str(tmp_path), *SETTINGS])
+    assert "has no ModelCheckpoint callback with save_last: true" in str(stopped.value)
+    assert not (tmp_path / "train").exists()
+
+
+def test_the_example_config_names_configs_that_save_their_checkpoints(capsys: pytest.CaptureFixture[str]) -> None:
+    """examples/evaluate/synthetic32.yaml parses, and every config it trains exists and saves a
+    last.ckpt (from the repository root, where its comment says to run it)."""
+    repo = Path(__file__).resolve().parents[2]
+    with pytest.raises(SystemExit) as printed:
+        main(["evaluate", "--config", str(repo / "examples/evaluate/synthetic32.yaml"), "--print_config"])
+    assert printed.value.code == 0
+    settings = yaml.safe_load(capsys.readouterr().out)
+    assert set(settings["train"]) == {"gadn", "adain"}
+    for configs in settings["train"].values():
+        for config in configs:
+            assert last_checkpoint(repo / config).name == "last.ckpt"
