@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         GADNClassifierPretrain,
         GADNStage1,
         GADNStage2,
+        GatysNST,
         MetricStyleEncoder,
         StyleConditionedVAE,
         StyleContentGAN,
@@ -64,6 +65,7 @@ __all__ = [  # noqa: RUF022  (the order of the docs: entry point, data, then the
     "DualDiscriminatorNST",
     "EncoderDiscriminatorNST",
     "AdaIN",
+    "GatysNST",
 ]
 _HOMES = {
     "load": "animestyle.inference",

@@ -32,6 +32,7 @@ from animestyle.methods import (
     GADNClassifierPretrain,
     GADNStage1,
     GADNStage2,
+    GatysNST,
     MetricStyleEncoder,
     StyleConditionedVAE,
     StyleContentGAN,
@@ -54,6 +55,7 @@ METHODS: dict[str, type[AnimeStyleModule]] = {
         DualDiscriminatorNST,
         EncoderDiscriminatorNST,
         AdaIN,
+        GatysNST,
     )
 }
 """Every method whose checkpoints load, by the name a checkpoint records."""

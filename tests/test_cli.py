@@ -104,11 +104,11 @@ EARLIER_STAGES = {
 def _cpu_overrides(config: Path) -> list[str]:
     """The paper-size configs ask for bf16-mixed, which is for GPUs: on a CPU autocast to bf16
     is many times slower than fp32 and not what they are for, so the CPU runs them in fp32
-    (the GPU-marked test runs them as written). AdaIN's oracle trains for 2 steps instead of
+    (the GPU-marked test runs them as written). The baselines' oracle trains for 2 steps instead of
     minutes (the oracle's training is tested in tests/metrics/test_oracle.py)."""
     text = config.read_text()
     overrides = ["--trainer.precision", "32-true"] if "precision: bf16-mixed" in text and not _cuda() else []
-    if "animestyle.methods.AdaIN" in text:
+    if "animestyle.methods.AdaIN" in text or "animestyle.methods.GatysNST" in text:
         overrides += ["--model.init_args.oracle_steps", "2"]
     return overrides
 

@@ -71,8 +71,8 @@ COLUMNS = (
 
 GRID_CELL = 96  # pixels: grid cells of smaller portraits are enlarged to about this
 
-# Bump when a score's definition changes: rows kept from an older version are then redone.
-SCORES_VERSION = 1
+# Bump when a score or column changes: rows kept from an older version are then redone.
+SCORES_VERSION = 2
 
 Redraw = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """(contents (B, 3, S, S) in [-1, 1], target artists (B,)) -> transfers (B, 3, S, S)."""

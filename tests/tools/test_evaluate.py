@@ -138,7 +138,7 @@ def test_the_example_config_names_configs_that_save_their_checkpoints(capsys: py
         main(["evaluate", "--config", str(repo / "examples/evaluate/synthetic32.yaml"), "--print_config"])
     assert printed.value.code == 0
     settings = yaml.safe_load(capsys.readouterr().out)
-    assert set(settings["train"]) == {"gadn", "adain"}
+    assert set(settings["train"]) == {"gadn", "adain", "gatys"}
     for configs in settings["train"].values():
         for config in configs:
             assert last_checkpoint(repo / config).name == "last.ckpt"

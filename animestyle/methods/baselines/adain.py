@@ -21,31 +21,15 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.cli import OptimizerCallable
-from lightning.pytorch.utilities import rank_zero_info
-from torch import nn
 
 from animestyle.checks import check_channels
 from animestyle.methods.base import AnimeStyleModule
+from animestyle.methods.baselines.features import ORACLE, feature_taps, load_oracle_trunk
 from animestyle.metrics.oracle import STEPS as ORACLE_STEPS
-from animestyle.metrics.oracle import SyntheticOracle, load_oracle, oracle_path
-from animestyle.networks.adain import AdaINDecoder, FeatureTaps, vgg19_taps
+from animestyle.networks.adain import AdaINDecoder
 from animestyle.nn.adain import adaptive_instance_norm, channel_statistics
 
 __all__ = ["AdaIN"]
-
-ORACLE = "oracle"
-
-
-def _oracle_taps(image_size: int) -> FeatureTaps:
-    """The oracle's trunk (untrained until :meth:`AdaIN.load_inputs`) read after its first
-    convolution and after each of its first two halvings."""
-    trunk = list(SyntheticOracle(num_artists=2, image_size=image_size).trunk)
-    relus = [i for i, layer in enumerate(trunk) if isinstance(layer, nn.ReLU)]
-    # one ReLU after the first convolution, then two per halving: the level ends are relus[0], [2], [4]
-    taps = [relus[0], relus[2], relus[4]]
-    convolutions = [layer for layer in trunk[: taps[-1]] if isinstance(layer, nn.Conv2d)]
-    widths = [convolutions[k].out_channels for k in (0, 2, 4)]  # the convolution of each tap's level end
-    return FeatureTaps(trunk, taps, widths)
 
 
 class AdaIN(AnimeStyleModule):
@@ -84,10 +68,7 @@ class AdaIN(AnimeStyleModule):
             raise ValueError(f"channels={channels!r}: AdaIN reads colour only; set data.channels: rgb")
         self.save_hyperparameters(ignore=["optimizer"])
         self.num_artists, self.image_size = num_artists, image_size
-        self.features = _oracle_taps(image_size) if features == ORACLE else vgg19_taps(features)
-        halvings = len(self.features.taps) - 1
-        if image_size % 2**halvings:
-            raise ValueError(f"image_size={image_size} must be divisible by {2**halvings} for features={features!r}")
+        self.features = feature_taps(features, image_size)
         self.decoder = AdaINDecoder(list(reversed(self.features.widths)))
         self.optimizer = optimizer
 
@@ -96,22 +77,7 @@ class AdaIN(AnimeStyleModule):
 
     def load_inputs(self) -> None:
         """With ``features: oracle``, copy in the trained oracle of the synthetic data."""
-        if self.hparams["features"] != ORACLE:
-            return
-        portraits = getattr(getattr(self.trainer, "datamodule", None), "portraits", None)
-        if portraits is None:
-            raise ValueError(
-                "AdaIN with features: oracle needs the synthetic portraits; on other data give "
-                "features: <local file of torchvision's vgg19 weights>"
-            )
-        where = (portraits.num_artists, portraits.size, portraits.seed, self.hparams["oracle_steps"])
-        if not oracle_path(*where).exists():
-            rank_zero_info(
-                f"AdaIN: training the synthetic oracle, its feature network, once (cached at {oracle_path(*where)})"
-            )
-        oracle = load_oracle(*where[:3], steps=where[3])
-        trunk = self.features.trunk
-        trunk.load_state_dict(oracle.trunk[: len(trunk)].state_dict())
+        load_oracle_trunk(self, self.features, "AdaIN")
 
     def on_fit_start(self) -> None:
         if int(self.global_step) == 0:
