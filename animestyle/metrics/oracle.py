@@ -270,13 +270,15 @@ def load_oracle(
     from the cache, or trained (minutes on a CPU) and cached on first use.
 
     The cache file also holds the oracle's held-out metrics (``oracle.metrics``, see
-    :func:`evaluate_oracle`), measured on 2,000 renders of the test split.
+    :func:`evaluate_oracle`), measured on 2,000 renders of the test split. torch's global RNG
+    state is left as it was, trained or loaded (a resumed run that loads it stays exact).
     """
     _check_arguments(num_artists, image_size, steps, BATCH_SIZE)
     path = oracle_path(num_artists, image_size, seed, steps)
     if path.exists():
         saved = torch.load(path, map_location="cpu", weights_only=True)
-        oracle = SyntheticOracle(**saved["hparams"])
+        with torch.random.fork_rng():  # building it draws initial weights: leave the caller's stream as it was
+            oracle = SyntheticOracle(**saved["hparams"])
         oracle.load_state_dict(saved["state_dict"])
         oracle.metrics = saved["metrics"]
         return oracle.eval()
