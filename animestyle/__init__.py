@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         GADNStage2,
         GatysNST,
         MetricStyleEncoder,
+        StarGAN,
         StyleConditionedVAE,
         StyleContentGAN,
     )
@@ -66,6 +67,7 @@ __all__ = [  # noqa: RUF022  (the order of the docs: entry point, data, then the
     "EncoderDiscriminatorNST",
     "AdaIN",
     "GatysNST",
+    "StarGAN",
 ]
 _HOMES = {
     "load": "animestyle.inference",

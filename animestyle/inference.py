@@ -34,6 +34,7 @@ from animestyle.methods import (
     GADNStage2,
     GatysNST,
     MetricStyleEncoder,
+    StarGAN,
     StyleConditionedVAE,
     StyleContentGAN,
 )
@@ -56,6 +57,7 @@ METHODS: dict[str, type[AnimeStyleModule]] = {
         EncoderDiscriminatorNST,
         AdaIN,
         GatysNST,
+        StarGAN,
     )
 }
 """Every method whose checkpoints load, by the name a checkpoint records."""
@@ -415,10 +417,12 @@ class RestyledPicture:
     Attributes:
         image: the whole picture, restyled where faces were found (a copy of it if none).
         faces: how many faces were found and restyled.
+        crops: the faces as cut out (upright, RGBA), before restyling.
     """
 
     image: Image.Image
     faces: int
+    crops: tuple[Image.Image, ...] = ()
 
 
 def restyle_faces(
@@ -463,4 +467,4 @@ def restyle_faces(
     result = image
     for box, face in zip(boxes, restyled, strict=True):
         result = paste_back(result, face, box, feather)
-    return RestyledPicture(result, len(faces))
+    return RestyledPicture(result, len(faces), tuple(crops))

@@ -1,5 +1,7 @@
 """Every subcommand of `animestyle` works for every method or is not offered, tried as a user
-tries it: the `animestyle` command in a subprocess, on each method's example config.
+tries it: the `animestyle` command in a subprocess, on each method's example config (the
+runs whose files are read rather than their output are forked from the test process, which
+has Lightning imported already: ``run_quietly``).
 
 - ``fit --ckpt_path`` resumes exactly: a run resumed from its checkpoint after 2 iterations
   ends, after 4, with the weights of an uninterrupted run of 4 (CPU, bit for bit).
@@ -29,6 +31,8 @@ import pytest
 import torch
 import yaml
 
+from tests.helpers import run_forked
+
 REPO = Path(__file__).resolve().parents[1]
 BATCH = 4
 ITERATIONS = 4  # of the uninterrupted run; the resumed one starts from its checkpoint at half of them
@@ -42,6 +46,13 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None, ok: bool = Tru
     if ok:
         assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result
+
+
+def run_quietly(*args: str, cwd: Path) -> None:
+    """A run whose files the test reads (checkpoints, metrics): forked from the test's process,
+    which has Lightning imported already (:func:`tests.helpers.run_forked`); it must succeed."""
+    result = run_forked(list(args), cwd)
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], alone: bool = True) -> str:
@@ -109,6 +120,9 @@ METHODS = {
     ),
     "EncoderDiscriminatorNST": Method("nst/synthetic64/encoder.yaml", 3, {"widths": [8, 8, 8, 8], "style_dim": 8}),
     "AdaIN": Method("baselines/synthetic32/adain.yaml", 1, {"oracle_steps": 2}),
+    "StarGAN": Method(
+        "baselines/synthetic32/stargan.yaml", 2, {"width": 4, "residual_blocks": 1, "n_critic": 1, "lr_decay": [2, 50]}
+    ),
     "SyntheticOracle": Method("synthetic/oracle.yaml", 1, {"width": 8}),
 }
 FAMILY = {name: method.config.split("/")[0] for name, method in METHODS.items()}
@@ -181,7 +195,7 @@ class Runs:
         """The uninterrupted run's checkpoint after ``iterations`` (2 epochs of 2 iterations)."""
         if name not in self.done:
             folder = self.root / name / "straight"
-            run("fit", *self.config(name, folder), cwd=self.root)
+            run_quietly("fit", *self.config(name, folder), cwd=self.root)
             self.done[name] = folder / "checkpoints"
         return self.done[name] / f"step={METHODS[name].optimizers * iterations}.ckpt"
 
@@ -204,7 +218,7 @@ def test_fit_resumes_exactly_from_a_checkpoint(name: str, runs: Runs) -> None:
     halfway = runs.checkpoint(name, ITERATIONS // 2)
     straight = weights(runs.checkpoint(name))
     folder = runs.root / name / "resumed"
-    run("fit", *runs.config(name, folder), "--ckpt_path", str(halfway), cwd=runs.root)
+    run_quietly("fit", *runs.config(name, folder), "--ckpt_path", str(halfway), cwd=runs.root)
     resumed = weights(folder / "checkpoints" / runs.checkpoint(name).name)
     assert resumed.keys() == straight.keys()
     differ = [key for key, value in straight.items() if not torch.equal(resumed[key], value)]
@@ -236,7 +250,7 @@ def test_validate_and_test_report_the_same_measures(name: str, runs: Runs) -> No
         folder = runs.root / name / subcommand
         logger = ["--trainer.logger", "lightning.pytorch.loggers.CSVLogger", "--trainer.logger.save_dir", str(folder)]
         batches = ["--trainer.limit_val_batches", "1", "--trainer.limit_test_batches", "1"]
-        run(subcommand, *runs.config(name, folder), *batches, *logger, "--ckpt_path", checkpoint, cwd=runs.root)
+        run_quietly(subcommand, *runs.config(name, folder), *batches, *logger, "--ckpt_path", checkpoint, cwd=runs.root)
         values = logged(folder)
         assert values, f"{name} {subcommand} logged nothing"
         assert all(key.startswith(f"{stage}/") for key in values), values

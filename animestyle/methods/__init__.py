@@ -3,7 +3,7 @@
 from animestyle.methods.attribute_classifier import AttributeClassifier
 from animestyle.methods.attribute_editor import AttributeEditor
 from animestyle.methods.base import AdversarialModule, AnimeStyleModule, CheckpointError, NonFiniteLossError
-from animestyle.methods.baselines import AdaIN, GatysNST
+from animestyle.methods.baselines import AdaIN, GatysNST, StarGAN
 from animestyle.methods.gadn import GADNClassifierPretrain, GADNStage1, GADNStage2
 from animestyle.methods.nst import DualDiscriminatorNST, EncoderDiscriminatorNST, ReferenceTransferModule
 from animestyle.methods.style_space import MetricStyleEncoder, StyleConditionedVAE, StyleContentGAN
@@ -24,6 +24,7 @@ __all__ = [
     "MetricStyleEncoder",
     "NonFiniteLossError",
     "ReferenceTransferModule",
+    "StarGAN",
     "StyleConditionedVAE",
     "StyleContentGAN",
 ]

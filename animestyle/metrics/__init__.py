@@ -5,6 +5,7 @@ Nothing here imports a method, a tool or a callback: the reports that load a che
 and run these on it live in :mod:`animestyle.tools`.
 """
 
+from animestyle.metrics.adversarial import adversarial_accuracy
 from animestyle.metrics.attribute_editing import (
     attribute_columns,
     editable,
@@ -48,6 +49,7 @@ __all__ = [
     "SyntheticOracle",
     "TransferScores",
     "accuracy_by_dims",
+    "adversarial_accuracy",
     "attribute_columns",
     "class_centre_distance",
     "default_dims",

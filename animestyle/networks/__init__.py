@@ -3,6 +3,7 @@
 from animestyle.networks.gadn import Classifier, Encoder, GADNPreset, Generator, Trunk, gadn_preset
 from animestyle.networks.nst_encoders import ContentEncoder, SkipDecoder, StyleEncoder
 from animestyle.networks.patchgan import PatchDiscriminator
+from animestyle.networks.stargan import StarGANDiscriminator, StarGANGenerator
 from animestyle.networks.stgan import STGANDiscriminator, STGANGenerator, STGANPreset, stgan_preset
 from animestyle.networks.unet import UNetGenerator
 from animestyle.networks.wavelet_cnn import WaveletStyleEncoder
@@ -18,6 +19,8 @@ __all__ = [
     "STGANGenerator",
     "STGANPreset",
     "SkipDecoder",
+    "StarGANDiscriminator",
+    "StarGANGenerator",
     "StyleEncoder",
     "Trunk",
     "UNetGenerator",

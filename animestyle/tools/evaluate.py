@@ -15,6 +15,8 @@ from the others, and is scored against the true render of that content by that a
 
 Columns: L1, PSNR and SSIM against the true render (:class:`~animestyle.metrics.TransferScores`);
 the oracle's target-artist and content accuracy (:class:`~animestyle.metrics.OracleScores`);
+the target-artist accuracy of an adversarially fine-tuned copy of the oracle (GADN's Table 8
+analogue, :func:`~animestyle.metrics.adversarial_accuracy`);
 FID and KID of the outputs against the true renders over the oracle's features (never
 Inception from the web); the transfer's images/s on this machine; the training's seconds.
 Each finished row is saved
@@ -43,6 +45,7 @@ from animestyle.metrics import (
     DomainFeatures,
     OracleScores,
     TransferScores,
+    adversarial_accuracy,
     frechet_distance,
     kernel_distance,
     load_oracle,
@@ -62,6 +65,7 @@ COLUMNS = (
     ("psnr", "PSNR (dB)"),
     ("ssim", "SSIM"),
     ("target_accuracy", "target artist acc."),
+    ("adversarial_accuracy", "target acc., adversarial classifier"),
     ("content_accuracy", "content acc."),
     ("fid", "FID (oracle features)"),
     ("kid", "KID (oracle features)"),
@@ -72,7 +76,7 @@ COLUMNS = (
 GRID_CELL = 96  # pixels: grid cells of smaller portraits are enlarged to about this
 
 # Bump when a score or column changes: rows kept from an older version are then redone.
-SCORES_VERSION = 2
+SCORES_VERSION = 3
 
 Redraw = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """(contents (B, 3, S, S) in [-1, 1], target artists (B,)) -> transfers (B, 3, S, S)."""
@@ -140,7 +144,9 @@ def _method(model: Model, portraits: _Portraits, name: str, num_artists: int) ->
     raise ValueError(f"row {name}: a {model.method} cannot transfer a style; it can: {', '.join(can)}")
 
 
-def _score(redraw: Redraw, portraits: _Portraits, oracle: Any, batch_size: int) -> tuple[dict[str, float], Any]:
+def _score(
+    redraw: Redraw, portraits: _Portraits, oracle: Any, batch_size: int, adversarial_steps: int
+) -> tuple[dict[str, float], Any]:
     """Scores of one row and its transfers (items, 3, S, S)."""
     items = len(portraits.x)
     features = DomainFeatures(oracle.trunk, num_features=oracle.heads["artist"].in_features)
@@ -164,7 +170,11 @@ def _score(redraw: Redraw, portraits: _Portraits, oracle: Any, batch_size: int) 
         torch.manual_seed(0)
         kid_mean = float(kid.compute()[0])
     scores.update(fid=float(fid.compute()), kid=kid_mean, images_per_s=items / max(seconds, 1e-9))
-    return scores, torch.cat(outputs)
+    fakes = torch.cat(outputs)
+    scores["adversarial_accuracy"] = adversarial_accuracy(
+        oracle, portraits.pool, portraits.pool_artist, fakes, portraits.artist_trg, steps=adversarial_steps
+    )
+    return scores, fakes
 
 
 def _checkpoint_key(path: str) -> dict[str, Any]:
@@ -186,6 +196,7 @@ def evaluate(
     grid_items: int = 6,
     oracle_steps: int = ORACLE_STEPS,
     batch_size: int = 64,
+    adversarial_steps: int = 200,
     device: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Score the trivial baselines and each checkpoint on the same held-out portraits.
@@ -212,6 +223,8 @@ def evaluate(
         grid_items: contents shown in ``grid.png``.
         oracle_steps: training steps of the oracle (trained once, then cached).
         batch_size: images per transfer call.
+        adversarial_steps: fine-tuning steps of the adversarial classifier
+            (:func:`~animestyle.metrics.adversarial_accuracy`; GADN's Table 8 analogue).
         device: where the models run (default: CUDA when available).
 
     Returns:
@@ -238,12 +251,13 @@ def evaluate(
     check_count("items", items, 4)  # KID needs subsets of at least 2 images
     check_count("pool", pool, num_artists)
     check_count("batch_size", batch_size, 1)
+    check_count("adversarial_steps", adversarial_steps, 0)
     if not 1 <= grid_items <= items:
         raise ValueError(f"grid_items={grid_items!r} must be an integer from 1 to items={items}")
     folder = Path(out)
     (folder / "rows").mkdir(parents=True, exist_ok=True)
     settings = {"num_artists": num_artists, "image_size": image_size, "seed": seed, "items": items, "pool": pool}
-    settings.update(oracle_steps=oracle_steps, scores_version=SCORES_VERSION)
+    settings.update(oracle_steps=oracle_steps, adversarial_steps=adversarial_steps, scores_version=SCORES_VERSION)
     portraits = _Portraits(num_artists, image_size, seed, items, pool)
     oracle = load_oracle(num_artists, image_size, seed, steps=oracle_steps)
     run_on = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -277,7 +291,7 @@ def evaluate(
                 checkpoint = Path(checkpoints[name])
             model = load(checkpoint, device=run_on)
             method, redraw = model.method, _method(model, portraits, name, num_artists)
-        scores, outputs = _score(redraw, portraits, oracle, batch_size)
+        scores, outputs = _score(redraw, portraits, oracle, batch_size, adversarial_steps)
         rows[name] = {"method": method, **scores, "training_s": training_s}
         shown[name] = outputs[:grid_items]
         torch.save(shown[name], pictures)

@@ -1,11 +1,15 @@
-"""The AdaIN and Gatys baselines. AdaIN: the operation, a training step (only the decoder
+"""The AdaIN, Gatys and StarGAN baselines. AdaIN: the operation, a training step (only the decoder
 learns; the oracle's trained trunk is copied in and stays frozen), loading through
 ``animestyle.load``, VGG-19 from a local file only, and one line for each bad setting. Gatys:
-the optimisation lowers its objective, and a fit gives a checkpoint that ``load`` reads."""
+the optimisation lowers its objective, and a fit gives a checkpoint that ``load`` reads.
+StarGAN: the networks' shapes, which network each update moves, the learning-rate decay,
+loading, and bad settings."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -13,10 +17,11 @@ import torch
 import animestyle
 from animestyle.data import AnimeFacesDataModule
 from animestyle.data.datamodule import SyntheticSource
-from animestyle.methods import AdaIN, GatysNST
+from animestyle.methods import AdaIN, GatysNST, StarGAN
 from animestyle.methods.baselines.gatys import gram
 from animestyle.metrics import load_oracle
 from animestyle.networks.adain import vgg19_taps
+from animestyle.networks.stargan import StarGANDiscriminator, StarGANGenerator
 from animestyle.nn import adaptive_instance_norm, channel_statistics
 from tests.helpers import cpu_trainer
 
@@ -110,3 +115,89 @@ def test_gatys_lowers_its_objective_and_loads_like_a_method(tmp_path: Path) -> N
     with torch.no_grad():
         before, after = module.objective(x, content, grams), module.objective(out, content, grams)
     assert (after < before).all(), (before, after)
+
+
+# --- StarGAN --------------------------------------------------------------------------------
+
+
+def test_stargan_networks_have_the_papers_shapes_and_every_parameter_learns() -> None:
+    paper = StarGANDiscriminator(128, num_domains=5)
+    widths = [m.out_channels for m in paper.trunk if isinstance(m, torch.nn.Conv2d)]
+    assert widths == [64, 128, 256, 512, 1024, 2048]  # appendix Table 5: 6 levels to 2x2 at 128 px
+    generator, discriminator = StarGANGenerator(3, width=8, residual_blocks=2), StarGANDiscriminator(32, 3, width=8)
+    x, domain = torch.rand(2, 3, 32, 32) * 2 - 1, torch.tensor([0, 2])
+    fake = generator(x, domain)
+    assert fake.shape == x.shape
+    assert fake.abs().max() <= 1
+    src, cls = discriminator(fake)
+    assert src.shape == (2, 1, 2, 2)
+    assert cls.shape == (2, 3)
+    (src.sum() + cls.sum()).backward()
+    for name, p in [*generator.named_parameters(), *discriminator.named_parameters()]:
+        assert p.grad is not None and p.grad.abs().sum() > 0, name  # noqa: PT018
+    with pytest.raises(ValueError, match=r"domain must be \(B,\)"):
+        generator(x, domain[:1])
+    with pytest.raises(ValueError, match="must be a power of two"):
+        StarGANDiscriminator(48, 3)
+
+
+def _weights(network: torch.nn.Module) -> list[float]:
+    return [float(p.detach().double().sum()) for p in network.parameters()]
+
+
+def test_stargan_trains_g_every_n_critic_iterations_and_loads_like_a_method(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = StarGAN(num_artists=3, image_size=32, width=8, residual_blocks=1, n_critic=2)
+    updates, update = [], model.update
+
+    def recording_update(optimizer: Any, loss: torch.Tensor, parts: Mapping[str, torch.Tensor]) -> None:
+        """(generator changed, discriminator changed) across each update."""
+        g, d = _weights(model.generator), _weights(model.discriminator)
+        update(optimizer, loss, parts)
+        updates.append((g != _weights(model.generator), d != _weights(model.discriminator)))
+
+    model.update = recording_update  # type: ignore[method-assign]
+    trainer = cpu_trainer(tmp_path, max_steps=6, limit_val_batches=1)  # 4 iterations: D, D+G, D, D+G
+    trainer.fit(model, data(style_pairs=False))
+    d_step, g_step = (False, True), (True, False)
+    assert updates == [d_step, d_step, g_step, d_step, d_step, g_step]
+    logged = {k: v for k, v in trainer.callback_metrics.items() if k.startswith("train/")}
+    assert set(logged) == {f"train/{t}" for t in ("d_adv", "gp", "d_cls", "d_cls_acc", "g_adv", "g_cls", "rec")}
+    assert all(torch.isfinite(v) for v in logged.values())
+    (scores,) = trainer.validate(model, data(style_pairs=False), verbose=False)
+    assert {"val/cls_acc", "val/transfer_cls_acc", "val/rec"} <= scores.keys()
+
+    path = tmp_path / "stargan.ckpt"
+    trainer.save_checkpoint(path)
+    loaded = animestyle.load(path)
+    assert loaded.method == "StarGAN"
+    assert "transfer(images, artist=...)" in loaded.operations()
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    out = loaded.transfer(x, artist=2)
+    torch.testing.assert_close(out, model.cpu().transfer_to_artists(x, torch.tensor([2, 2])))
+    assert out.shape == x.shape
+
+
+def test_stargan_learning_rates_fall_linearly_to_zero_over_lr_decay() -> None:
+    model = StarGAN(num_artists=3, image_size=32, width=4, residual_blocks=0, lr_decay=(2, 6))
+    optimizers, schedulers = model.configure_optimizers()
+    factors = []
+    for _ in range(8):
+        factors.append(schedulers[0].get_last_lr()[0] / 1e-4)
+        optimizers[0].step()
+        schedulers[0].step()
+    assert factors == pytest.approx([1, 1, 1, 0.75, 0.5, 0.25, 0, 0])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"channels": "rgba"}, "StarGAN reads colour only; set data.channels: rgb"),
+        ({"num_artists": 1}, "num_artists"),
+        ({"lr_decay": (5, 5)}, r"lr_decay=\[5, 5\] must be \[start, end\]"),
+        ({"image_size": 40}, "must be a power of two"),
+    ],
+)
+def test_stargan_bad_settings_raise(kwargs: dict[str, Any], words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        StarGAN(**{"num_artists": 3, "image_size": 32, **kwargs})

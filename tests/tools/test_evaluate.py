@@ -20,6 +20,7 @@ from animestyle.tools.evaluate import COLUMNS
 from animestyle.tools.training_runs import last_checkpoint
 
 SETTINGS = ["--num_artists", "4", "--image_size", "32", "--items", "8", "--pool", "16", "--grid_items", "3"]
+SETTINGS += ["--adversarial_steps", "2"]  # tests/metrics/test_adversarial.py tests the classifier
 SETTINGS += ["--oracle_steps", "2", "--batch_size", "4"]
 
 
@@ -79,6 +80,7 @@ def test_evaluate_writes_one_row_per_method_and_keeps_them_on_a_rerun(
         assert {key for key, _ in COLUMNS} <= row.keys()
         assert 0 <= row["target_accuracy"] <= 1
         assert 0 <= row["content_accuracy"] <= 1
+        assert 0 <= row["adversarial_accuracy"] <= 1
     with (out / "table.csv").open() as file:
         lines = list(csv.reader(file))
     assert lines[0] == ["row", "method", *(key for key, _ in COLUMNS)]
@@ -138,7 +140,7 @@ def test_the_example_config_names_configs_that_save_their_checkpoints(capsys: py
         main(["evaluate", "--config", str(repo / "examples/evaluate/synthetic32.yaml"), "--print_config"])
     assert printed.value.code == 0
     settings = yaml.safe_load(capsys.readouterr().out)
-    assert set(settings["train"]) == {"gadn", "adain", "gatys"}
+    assert set(settings["train"]) == {"gadn", "adain", "gatys", "stargan"}
     for configs in settings["train"].values():
         for config in configs:
             assert last_checkpoint(repo / config).name == "last.ckpt"

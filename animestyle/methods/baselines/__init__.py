@@ -2,5 +2,6 @@
 
 from animestyle.methods.baselines.adain import AdaIN
 from animestyle.methods.baselines.gatys import GatysNST
+from animestyle.methods.baselines.stargan import StarGAN
 
-__all__ = ["AdaIN", "GatysNST"]
+__all__ = ["AdaIN", "GatysNST", "StarGAN"]
