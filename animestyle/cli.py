@@ -32,7 +32,18 @@ from animestyle.data.datamodule import MissingSplitError
 from animestyle.data.prepare import PrepareReport, prepare
 from animestyle.data.synthetic.sheet import save_contact_sheet
 from animestyle.methods.base import CheckpointError, NonFiniteLossError
-from animestyle.tools import edit, edit_report, evaluate, explore, export, nst_report, oracle, style_report, transfer
+from animestyle.tools import (
+    demo,
+    edit,
+    edit_report,
+    evaluate,
+    explore,
+    export,
+    nst_report,
+    oracle,
+    style_report,
+    transfer,
+)
 
 __all__ = ["TOOLS", "AnimeStyleCLI", "main"]
 
@@ -62,6 +73,7 @@ TOOLS: dict[str, Callable[..., Any]] = {
     "nst-report": nst_report,
     "export": export,
     "evaluate": evaluate,
+    "demo": demo,
 }
 
 _DESCRIPTION = (
