@@ -11,7 +11,7 @@ one toggle per attribute.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +39,14 @@ class DemoResult:
         strip: the same content (the picture, or its first face) in several artists or with
             each attribute flipped, side by side at the model's size; None on failure.
         message: one line for the page: what was done, or what is wrong and how to fix it.
+        ok: whether the picture was restyled.
     """
 
     input: Image.Image | None = None
     result: Image.Image | None = None
     strip: Image.Image | None = None
     message: str = ""
-    ok: bool = field(default=False)
+    ok: bool = False
 
 
 def choices(model: Model) -> dict[str, Any]:
