@@ -71,6 +71,12 @@ def test_a_step_trains_the_decoder_on_the_frozen_trained_oracle(tmp_path: Path) 
     torch.testing.assert_close(out, model.cpu().eval().transfer_like(x, x[:1]))
 
 
+@pytest.mark.parametrize("baseline", [AdaIN, GatysNST])
+def test_the_feature_baselines_read_colour_only(baseline: type) -> None:
+    with pytest.raises(ValueError, match=r"channels='rgba': .* reads colour only; set data.channels: rgb"):
+        baseline(num_artists=3, image_size=32, channels="rgba")
+
+
 def test_adain_needs_style_pairs(tmp_path: Path) -> None:
     model = AdaIN(num_artists=3, image_size=32, oracle_steps=2)
     with pytest.raises(ValueError, match=r"set data\.style_pairs: true"):

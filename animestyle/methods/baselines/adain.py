@@ -16,15 +16,11 @@ once and caches; a checkpoint holds the weights either way.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.cli import OptimizerCallable
 
-from animestyle.checks import check_channels
-from animestyle.methods.base import AnimeStyleModule
-from animestyle.methods.baselines.features import ORACLE, feature_taps, load_oracle_trunk
+from animestyle.methods.baselines.features import ORACLE, FeatureBaseline
 from animestyle.metrics.oracle import STEPS as ORACLE_STEPS
 from animestyle.networks.adain import AdaINDecoder
 from animestyle.nn.adain import adaptive_instance_norm, channel_statistics
@@ -32,7 +28,7 @@ from animestyle.nn.adain import adaptive_instance_norm, channel_statistics
 __all__ = ["AdaIN"]
 
 
-class AdaIN(AnimeStyleModule):
+class AdaIN(FeatureBaseline):
     """The AdaIN baseline: a decoder trained to invert AdaIN of a frozen feature network.
 
     Trains on pairs of images (``data.style_pairs: true``): ``x`` is the content, ``style_x``
@@ -62,26 +58,10 @@ class AdaIN(AnimeStyleModule):
         oracle_steps: int = ORACLE_STEPS,
         optimizer: OptimizerCallable | None = None,
     ):
-        super().__init__()
-        check_channels(channels)
-        if channels != "rgb":
-            raise ValueError(f"channels={channels!r}: AdaIN reads colour only; set data.channels: rgb")
+        super().__init__("AdaIN", num_artists, image_size, channels, features)
         self.save_hyperparameters(ignore=["optimizer"])
-        self.num_artists, self.image_size = num_artists, image_size
-        self.features = feature_taps(features, image_size)
         self.decoder = AdaINDecoder(list(reversed(self.features.widths)))
         self.optimizer = optimizer
-
-    def record(self) -> dict[str, Any]:
-        return {"image_size": self.image_size, "channels": "rgb", "num_artists": self.num_artists}
-
-    def load_inputs(self) -> None:
-        """With ``features: oracle``, copy in the trained oracle of the synthetic data."""
-        load_oracle_trunk(self, self.features, "AdaIN")
-
-    def on_fit_start(self) -> None:
-        if int(self.global_step) == 0:
-            self.load_inputs()
 
     # -- the paper's transfer and loss --
 
@@ -105,18 +85,15 @@ class AdaIN(AnimeStyleModule):
         return total, {"content": content_loss, "style": style_loss}
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        if "style_x" not in batch:
-            raise ValueError("AdaIN trains on content and style pairs; set data.style_pairs: true")
-        loss, parts = self.loss(batch["x"], batch["style_x"])
+        loss, parts = self.loss(*self.pairs(batch, "trains"))
         self.log_dict({f"train/{k}": v.detach() for k, v in {"loss": loss, **parts}.items()}, prog_bar=True)
         return loss
 
     def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
         """``<stage>/content`` and ``<stage>/style``: the two terms of the loss."""
-        if "style_x" not in batch:
-            raise ValueError("AdaIN is scored on content and style pairs; set data.style_pairs: true")
-        _, parts = self.loss(batch["x"], batch["style_x"])
-        self.log_measures(stage, parts, len(batch["x"]), prog_bar=("content", "style"))
+        x, style = self.pairs(batch, "is scored")
+        _, parts = self.loss(x, style)
+        self.log_measures(stage, parts, len(x), prog_bar=("content", "style"))
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         params = self.decoder.parameters()
@@ -128,9 +105,7 @@ class AdaIN(AnimeStyleModule):
     def transfer_like(self, x: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
         """Images ``x`` (B, 3, S, S) in [-1, 1] in the style of ``reference`` (B or 1, 3, S', S'):
         (B, 3, S, S) in [-1, 1]."""
-        if len(reference) == 1 and len(x) > 1:
-            reference = reference.expand(len(x), -1, -1, -1)
-        return self.stylise(x, reference)[0].clamp(-1, 1)
+        return self.stylise(x, self.one_per_image(x, reference))[0].clamp(-1, 1)
 
     def sample_grids(self, x: torch.Tensor, artist: torch.Tensor, artists: torch.Tensor) -> dict[str, torch.Tensor]:
         """``transfers``: (B, B + 1, 3, S, S), each image (row) first, then in the style of each

@@ -17,12 +17,9 @@ that ``animestyle.load`` reads like any method's.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
-from animestyle.methods.base import AnimeStyleModule
-from animestyle.methods.baselines.features import ORACLE, feature_taps, load_oracle_trunk
+from animestyle.methods.baselines.features import ORACLE, FeatureBaseline
 from animestyle.metrics.oracle import STEPS as ORACLE_STEPS
 
 __all__ = ["GatysNST"]
@@ -35,7 +32,7 @@ def gram(h: torch.Tensor) -> torch.Tensor:
     return flat @ flat.transpose(1, 2) / (c * height * width)
 
 
-class GatysNST(AnimeStyleModule):
+class GatysNST(FeatureBaseline):
     """Gatys et al.'s neural style transfer, behind the same ``transfer_like`` as the methods.
 
     Args:
@@ -60,34 +57,19 @@ class GatysNST(AnimeStyleModule):
         style_weight: float = 1e3,
         oracle_steps: int = ORACLE_STEPS,
     ):
-        super().__init__()
-        if channels != "rgb":
-            raise ValueError(f"channels={channels!r}: Gatys NST reads colour only; set data.channels: rgb")
+        super().__init__("Gatys NST", num_artists, image_size, channels, features)
         self.save_hyperparameters()
-        self.num_artists, self.image_size = num_artists, image_size
-        self.features = feature_taps(features, image_size)
         self.automatic_optimization = False
-
-    def record(self) -> dict[str, Any]:
-        return {"image_size": self.image_size, "channels": "rgb", "num_artists": self.num_artists}
-
-    def load_inputs(self) -> None:
-        """With ``features: oracle``, copy in the trained oracle of the synthetic data."""
-        load_oracle_trunk(self, self.features, "Gatys NST")
-
-    def on_fit_start(self) -> None:
-        self.load_inputs()
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         """Nothing to learn: a fit only copies in the feature network (``max_steps: 1``)."""
 
     def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
         """``<stage>/loss``: the optimised objective of transfers of ``x`` in the style of ``style_x``."""
-        if "style_x" not in batch:
-            raise ValueError("Gatys NST is scored on content and style pairs; set data.style_pairs: true")
-        fake = self.transfer_like(batch["x"], batch["style_x"])
+        x, style = self.pairs(batch, "is scored")
+        fake = self.transfer_like(x, style)
         with torch.no_grad():
-            loss = self.objective(fake, self.features(batch["x"])[-1], self._style_grams(batch["style_x"]))
+            loss = self.objective(fake, self.features(x)[-1], self._style_grams(style))
         self.log_measures(stage, {"loss": loss}, len(fake), prog_bar=("loss",))
 
     def configure_optimizers(self) -> None:
@@ -109,8 +91,7 @@ class GatysNST(AnimeStyleModule):
     def transfer_like(self, x: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
         """Images ``x`` (B, 3, S, S) in [-1, 1] optimised toward the style of ``reference``
         (B or 1, 3, S', S'): (B, 3, S, S) in [-1, 1]."""
-        if len(reference) == 1 and len(x) > 1:
-            reference = reference.expand(len(x), -1, -1, -1)
+        reference = self.one_per_image(x, reference)
         with torch.enable_grad():
             content, grams = self.features(x)[-1].detach(), self._style_grams(reference)
             image = x.detach().clone().float().requires_grad_(True)
