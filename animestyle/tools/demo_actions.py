@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-from PIL import Image
+from PIL import Image, ImageOps
 
 from animestyle.inference import Model, open_picture, restyle_faces
 
@@ -25,7 +24,7 @@ __all__ = ["KEEP", "MAX_BYTES", "MAX_PIXELS", "DemoResult", "choices", "restyle"
 MAX_BYTES = 25 * 2**20  # an upload larger than this is refused before it is read
 MAX_PIXELS = 40_000_000  # and a picture of more pixels (a decompression bomb, a poster scan)
 STRIP = 6  # pictures in the strip: the input, then up to 5 artists or attributes
-STRIP_CELL = 128  # pixels: the strip's cells are enlarged to about this
+STRIP_CELL = 128  # pixels: the side of each picture in the strip
 KEEP, ON, OFF = "keep", "on", "off"  # an attribute toggle's states
 
 
@@ -118,25 +117,27 @@ def _target(
     raise ValueError(f"this {model.method} neither transfers nor edits; give the demo a model that does")
 
 
-def _strip(model: Model, face: Image.Image, artist: str | None, attributes: dict[str, bool]) -> Image.Image:
-    """``face`` padded to the model's square, then redrawn by up to ``STRIP - 1`` artists (the
-    chosen one first) or with each of the first attributes flipped, side by side."""
-    size = model.image_size
-    x = model.tensors([face])
+def _strip(
+    model: Model, face: Image.Image, artist: str | None, style: Image.Image | None, attributes: dict[str, bool]
+) -> Image.Image:
+    """``face``, then the same face redrawn by up to ``STRIP - 1`` artists (the chosen one first),
+    with each of the first attributes flipped, or in the chosen style, side by side in cells of
+    ``STRIP_CELL`` pixels (pictures padded to squares, never squashed)."""
     if attributes or (model.attributes and not model.artists):
-        read = model.read_attributes(x)[0] > 0.5
-        columns = [model.edit(x, **{name: not bool(read[j])}) for j, name in enumerate(model.attributes[: STRIP - 1])]
-    elif model.artists and artist is not None:
+        read = model.read_attributes([face])[0] > 0.5
+        names = model.attributes[: STRIP - 1]
+        columns = [model.edit(face, **{name: not bool(read[j])}) for j, name in enumerate(names)]
+    elif artist is not None:
         names = [artist] + [name for name in model.artists if name != artist]
-        columns = [model.transfer(x, artist=name) for name in names[: STRIP - 1]]
+        columns = [model.transfer(face, artist=name) for name in names[: STRIP - 1]]
     else:
-        columns = []
-    row = torch.cat([x, *columns]).clamp(-1, 1)
-    cell = size * max(1, STRIP_CELL // size)  # small models' pictures drawn larger, pixels kept sharp
-    strip = Image.new("RGB", (cell * len(row), cell), "white")
-    for k, image in enumerate(row):
-        array = ((image + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
-        strip.paste(Image.fromarray(array).resize((cell, cell), Image.Resampling.NEAREST), (k * cell, 0))
+        columns = [model.transfer(face, reference=style)] if style is not None else []
+    strip = Image.new("RGB", (STRIP_CELL * (1 + len(columns)), STRIP_CELL), "white")
+    for k, picture in enumerate([face, *columns]):
+        rgba = picture.convert("RGBA")
+        flat = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")
+        cell = ImageOps.pad(flat, (STRIP_CELL, STRIP_CELL), Image.Resampling.NEAREST, color="white")
+        strip.paste(cell, (k * STRIP_CELL, 0))
     return strip
 
 
@@ -177,6 +178,6 @@ def restyle(
             message = f"restyled {done.faces} face{'s' * (done.faces > 1)}"
         else:
             result, first, message = operation([image])[0], image, "restyled the picture as one face crop"
-        return DemoResult(image, result, _strip(model, first, chosen_artist, changes), message, ok=True)
+        return DemoResult(image, result, _strip(model, first, chosen_artist, style, changes), message, ok=True)
     except (ValueError, RuntimeError) as error:  # a wrong choice, or no face detector here: say so
         return DemoResult(image, message=str(error))

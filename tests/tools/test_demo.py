@@ -71,6 +71,8 @@ def test_a_style_image_model_reads_the_reference(nst: Path) -> None:
     model = load(nst)
     done = restyle(model, PORTRAIT, reference=REPO / "examples" / "portraits" / "portrait_3.png")
     assert done.ok, done.message
+    assert done.strip is not None
+    assert done.strip.size == (2 * done.strip.height, done.strip.height)  # the input, then in the chosen style
     assert restyle(model, PORTRAIT).message == "upload a style image"
 
 
