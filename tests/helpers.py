@@ -39,8 +39,15 @@ def run_forked(args: list[str], cwd: Path, env: dict[str, str] | None = None) ->
 
     For tests that check what a run writes (checkpoints, metrics); tests of what a user sees
     on the terminal run the real command (``python -m animestyle.cli``) instead."""
+    import torch
+
     from animestyle.cli import main  # imported here, once: every child inherits it
 
+    if torch.cuda.is_initialized():  # CUDA cannot be used again in a forked child: a fresh interpreter
+        command = [sys.executable, "-m", "animestyle.cli", *args]
+        return subprocess.run(
+            command, cwd=cwd, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})}
+        )
     with tempfile.TemporaryDirectory() as scratch:
         out, err = Path(scratch) / "stdout", Path(scratch) / "stderr"
         pid = os.fork()

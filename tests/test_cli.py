@@ -207,7 +207,7 @@ def test_every_example_config_runs_one_step(config: Path, workdirs: Workdirs, tm
 def test_paper_size_configs_run_one_step_in_their_precision_on_a_gpu(
     config: Path, workdirs: Workdirs, tmp_path: Path
 ) -> None:
-    run_quietly(
+    run(
         "fit", "--config", str(config), "--trainer.fast_dev_run", "true", "--trainer.default_root_dir", str(tmp_path),
         cwd=workdirs(config),
     )  # fmt: skip
