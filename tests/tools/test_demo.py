@@ -140,6 +140,7 @@ def server(gadn: Model) -> Iterator[str]:
 def _browser() -> Any:
     """Headless Chromium through chromedriver; skipped, with the reason, where either is missing."""
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install -e '.[dev]'")
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
 
     browser, driver = shutil.which("chromium") or shutil.which("chromium-browser"), shutil.which("chromedriver")
@@ -149,7 +150,10 @@ def _browser() -> Any:
     options.binary_location = browser
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1300"):
         options.add_argument(argument)
-    return webdriver.Chrome(service=Service(driver), options=options)
+    try:
+        return webdriver.Chrome(service=Service(driver), options=options)
+    except WebDriverException as error:  # installed but unable to start here (e.g. a snap stub)
+        pytest.skip(f"headless Chromium ({browser}) did not start: {str(error).splitlines()[0]}")
 
 
 def test_the_page_in_a_real_browser(server: str, gadn: Model, tmp_path: Path) -> None:
