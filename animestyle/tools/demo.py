@@ -7,6 +7,7 @@ per attribute). Gradio comes with the ``demo`` extra: ``pip install -e ".[demo]"
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 from pathlib import Path
@@ -58,27 +59,33 @@ def build_page(model: Model, title: str = "animestyle") -> Any:
                 run = gr.Button("Restyle", variant="primary", elem_id="run")
             with gr.Column():
                 message = gr.Textbox(label="Message", interactive=False, elem_id="message")
-                shown_input = gr.Image(label="Input", type="pil", format="png", interactive=False, elem_id="input")
-                result = gr.Image(label="Result", type="pil", format="png", interactive=False, elem_id="result")
+                shown_input = gr.Image(label="Input", type="filepath", interactive=False, elem_id="input")
+                result = gr.Image(label="Result", type="filepath", interactive=False, elem_id="result")
                 download = gr.File(label="Download the result", interactive=False, elem_id="download")
-        strip = gr.Image(
-            label="The same content by several artists, or with each attribute flipped", type="pil", format="png"
-        )
+        strip = gr.Image(label="The same content by several artists, or with each attribute flipped", type="filepath")
+
+        def png(picture: Any) -> str | None:
+            """A picture as a PNG file of its own. Gradio rewrites the cached file of a PIL output
+            in place, so two requests with the same output raced (a client read a file while
+            another request rewrote it); a file path is copied into its cache atomically."""
+            if picture is None:
+                return None
+            handle, path = tempfile.mkstemp(suffix=".png", prefix="picture-", dir=results)
+            os.close(handle)
+            picture.save(path)
+            return path
 
         def act(
             picture_path: str | None, use_faces: bool, chosen: str | None, style: str | None, *states: str
         ) -> tuple[Any, ...]:
-            """The button: the page's inputs -> message, input, result, download path, strip."""
+            """The button: the page's inputs -> message, input, result, download, strip (PNG paths)."""
             attributes = dict(zip(offered["attributes"], states, strict=True))
             with lock:
                 done = restyle(
                     model, picture_path, artist=chosen, reference=style, attributes=attributes, faces=use_faces
                 )
-            saved = None
-            if done.result is not None:
-                saved = Path(tempfile.mkstemp(suffix=".png", prefix="result-", dir=results)[1])
-                done.result.save(saved)
-            return done.message, done.input, done.result, str(saved) if saved else None, done.strip
+            result = png(done.result)
+            return done.message, png(done.input), result, result, png(done.strip)
 
         run.click(
             act,
