@@ -77,3 +77,10 @@ def run_forked(args: list[str], cwd: Path, env: dict[str, str] | None = None) ->
         _, status = os.waitpid(pid, 0)
         code = os.waitstatus_to_exitcode(status)
         return subprocess.CompletedProcess(["animestyle", *args], code, out.read_text(), err.read_text())
+
+
+def run_quietly(*args: str, cwd: Path) -> None:
+    """``animestyle *args`` judged by its exit status and the files it writes, not by what it
+    prints: forked by :func:`run_forked`; it must succeed."""
+    result = run_forked(list(args), cwd)
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.helpers import run_forked
+from tests.helpers import run_quietly
 
 REPO = Path(__file__).resolve().parents[1]
 # Training configs (`animestyle fit --config`); examples/evaluate holds `animestyle evaluate`'s.
@@ -24,13 +24,6 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None, ok: bool = Tru
     if ok:
         assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result
-
-
-def run_quietly(*args: str, cwd: Path) -> None:
-    """A run judged by its exit status and files, not by what it prints: forked from the test's
-    process, which has Lightning imported already (:func:`tests.helpers.run_forked`)."""
-    result = run_forked(list(args), cwd)
-    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
 
 
 def test_help_lists_training_and_tools(tmp_path: Path) -> None:

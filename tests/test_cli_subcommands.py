@@ -31,7 +31,7 @@ import pytest
 import torch
 import yaml
 
-from tests.helpers import run_forked
+from tests.helpers import run_quietly
 
 REPO = Path(__file__).resolve().parents[1]
 BATCH = 4
@@ -46,13 +46,6 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None, ok: bool = Tru
     if ok:
         assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result
-
-
-def run_quietly(*args: str, cwd: Path) -> None:
-    """A run whose files the test reads (checkpoints, metrics): forked from the test's process,
-    which has Lightning imported already (:func:`tests.helpers.run_forked`); it must succeed."""
-    result = run_forked(list(args), cwd)
-    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], alone: bool = True) -> str:
