@@ -258,6 +258,13 @@ class AdversarialModule(AnimeStyleModule):
             yield
 
 
+def fixed_other_artists(artist: torch.Tensor, num_artists: int) -> torch.Tensor:
+    """Another artist than its own for each row (B,), without a random draw (evaluation must not
+    move the training streams): row ``i`` shifted by ``1 + i % (num_artists - 1)``."""
+    shift = 1 + torch.arange(len(artist), device=artist.device) % (num_artists - 1)
+    return (artist + shift) % num_artists
+
+
 def adam(params: Any, **settings: Any) -> torch.optim.Adam:
     """``torch.optim.Adam`` with its fused kernel where the parameters' device has one (CPU and
     CUDA do), else the default implementation; the same algorithm either way.

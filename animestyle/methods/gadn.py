@@ -42,6 +42,7 @@ from animestyle.methods.base import (
     NonFiniteLossError,
     adam,
     check_same,
+    fixed_other_artists,
     read_checkpoint,
     warmup_schedule,
 )
@@ -818,9 +819,7 @@ class GADNStage2(_Architecture, AdversarialModule):
         x, artist = batch["x"], batch["artist"]
         _, alpha = split_alpha(x, self.rgba)
         mean, _ = self.encoder(x)
-        # A fixed target per row (no random draw): evaluation must not move the training streams.
-        shift = 1 + torch.arange(len(artist), device=artist.device) % (self.num_artists - 1)
-        artist_trg = (artist + shift) % self.num_artists
+        artist_trg = fixed_other_artists(artist, self.num_artists)
         fake = with_alpha(self.generator(mean, self.style_bank(artist_trg)[0]), alpha)
         measures = {
             "c2_acc": (self.c2(x).argmax(1) == artist).float(),

@@ -17,7 +17,7 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
-from animestyle.inference import Model, open_picture, restyle_faces
+from animestyle.inference import Model, restyle_faces
 
 __all__ = ["KEEP", "MAX_BYTES", "MAX_PIXELS", "DemoResult", "choices", "restyle"]
 
@@ -69,17 +69,16 @@ def _read(path: str | Path | Image.Image | None, what: str) -> Image.Image:
         size = Path(path).stat().st_size
         if size > MAX_BYTES:
             raise ValueError(f"{what} is {size / 2**20:.0f} MB; the demo takes files up to {MAX_BYTES // 2**20} MB")
+        unreadable = f"{what} is not an image that can be read (PNG, JPEG, WebP, ...)"
         try:
-            with Image.open(path) as opened:  # the header only: the pixel count before the pixels
+            with Image.open(path) as opened:  # the header first: the pixel count before the pixels
                 pixels = opened.width * opened.height
+                read = opened.convert("RGBA") if pixels <= MAX_PIXELS else None
         except (OSError, ValueError, Image.DecompressionBombError):
-            raise ValueError(f"{what} is not an image that can be read (PNG, JPEG, WebP, ...)") from None
-        if pixels > MAX_PIXELS:
+            raise ValueError(unreadable) from None
+        if read is None:
             raise ValueError(f"{what} has {pixels / 1e6:.0f} M pixels; the demo takes up to {MAX_PIXELS // 10**6} M")
-        try:
-            picture = open_picture(path)
-        except ValueError:
-            raise ValueError(f"{what} is not an image that can be read (PNG, JPEG, WebP, ...)") from None
+        picture = read
     return picture.convert("RGBA")
 
 

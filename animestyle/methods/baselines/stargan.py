@@ -26,7 +26,7 @@ from lightning.pytorch.cli import OptimizerCallable
 
 from animestyle.checks import check_count
 from animestyle.losses import gradient_penalty, wgan_discriminator, wgan_generator
-from animestyle.methods.base import AdversarialModule, adam, refuse_lab_data
+from animestyle.methods.base import AdversarialModule, adam, fixed_other_artists, refuse_lab_data
 from animestyle.networks.stargan import StarGANDiscriminator, StarGANGenerator
 
 __all__ = ["StarGAN"]
@@ -145,10 +145,7 @@ class StarGAN(AdversarialModule):
 
     def evaluation_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
         x, artist = batch["x"], batch["artist"]
-        # A fixed target per image (no random draw): evaluation must not move the training streams.
-        target = (artist + 1 + torch.arange(len(artist), device=artist.device) % (self.num_artists - 1)) % (
-            self.num_artists
-        )
+        target = fixed_other_artists(artist, self.num_artists)
         fake = self.generator(x, target)
         measures = {
             "cls_acc": (self.discriminator(x)[1].argmax(1) == artist).float(),
