@@ -246,6 +246,11 @@ class AnimeFacesDataModule(L.LightningDataModule):
         """The label (index into ``artist_names``) of every training image, in order."""
         return self.labels("train")
 
+    def synthetic_split(self, split: str) -> SyntheticPortraits | None:
+        """The synthetic portraits of ``split`` (train, val, test), with their ground truth;
+        None for crops."""
+        return None if self._portraits is None else self._portraits[split]
+
     def labels(self, split: str) -> list[int]:
         """The label (index into ``artist_names``) of every image of ``split`` (train, val, test), in order."""
         if self._rows is not None:

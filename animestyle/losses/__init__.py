@@ -11,12 +11,14 @@ from animestyle.losses.adversarial import (
 )
 from animestyle.losses.classification import capped_log_likelihood, nlu
 from animestyle.losses.distance import content_distance, pixel_distance
+from animestyle.losses.erasure import class_mean_gap
 from animestyle.losses.kl import gaussian_kl
 from animestyle.losses.metric import contrastive_loss, prefix_distances
 from animestyle.losses.pairwise import n_pair_loss, pairwise_margin_loss
 
 __all__ = [
     "capped_log_likelihood",
+    "class_mean_gap",
     "content_distance",
     "contrastive_loss",
     "gan_discriminator",

@@ -28,6 +28,7 @@ from animestyle.checks import check_channels
 from animestyle.data.augment import PairedAugment
 from animestyle.losses import (
     capped_log_likelihood,
+    class_mean_gap,
     content_distance,
     gaussian_kl,
     lsgan_discriminator,
@@ -214,12 +215,17 @@ class GADNStage1(_Architecture, AdversarialModule):
         C1:   min NLL(C1(x_shift), a)
         E,G,S: min L_rec(x_rec, x) - lambda_C1 NLL(C1(x_shift), a)
                    + lambda_E_KL KL(E(x)) + lambda_S_KL KL(S) + lambda_warp fold(G)
+                   + lambda_erase gap(mean E(x), a)
 
     ``L_rec`` is the per-pixel L2 distance (not squared), alpha-weighted for RGBA data. C1
     steps first; E, G and S then read the updated C1. (The official code steps all together
     from one C1 pass; with the paper's uncapped adversarial term that diverged at the shallow
     depth: docs/gadn.md, "Speed".)
-    Logged terms: ``rec``, ``adv_c1``, ``kl_e``, ``kl_s``, ``warp``, ``c1`` and ``c1_acc``.
+    ``gap`` (:func:`~animestyle.losses.class_mean_gap`, not in the paper) pulls each artist's
+    mean content code to the overall mean, which makes the artist unreadable to any linear
+    probe of the code (docs/gadn.md, "Style in the content code").
+    Logged terms: ``rec``, ``adv_c1``, ``kl_e``, ``kl_s``, ``warp``, ``erase``, ``c1`` and
+    ``c1_acc``.
 
     Args:
         num_artists: artists (linked from the data by the CLI).
@@ -239,6 +245,7 @@ class GADNStage1(_Architecture, AdversarialModule):
         lambda_e_kl: weight of E's KL (Table 2: 1e-4; official code 1e-5).
         lambda_s_kl: weight of S's KL (Table 2: 2e-5; official code 1e-5).
         lambda_warp: weight of the warp's fold-over penalty (official code: 100).
+        lambda_erase: weight of the linear-erasure term ``gap`` (0: the paper's objective).
         c1_input: ``"generated"`` (paper: C1 reads ``G(E(x), S(a'))``) or ``"code"`` (the
             ablation of Appendix C.1: an MLP C1 reads ``E(x)``).
         cap_c1_at_prior: official code: push C1's belief in the source artist down only to
@@ -278,6 +285,7 @@ class GADNStage1(_Architecture, AdversarialModule):
         lambda_e_kl: float = 1e-4,
         lambda_s_kl: float = 2e-5,
         lambda_warp: float = 100.0,
+        lambda_erase: float = 0.0,
         c1_input: Literal["generated", "code"] = "generated",
         cap_c1_at_prior: bool = False,
         other_artist: OtherArtist = "random",
@@ -345,9 +353,10 @@ class GADNStage1(_Architecture, AdversarialModule):
         kl_e = gaussian_kl(mean.float(), std.float(), self._kl_weight())
         kl_s = self.style_bank.kl()
         warp = rec.new_zeros(()) if warp_penalty is None else warp_penalty.float()
+        erase = class_mean_gap(mean, artist)
         total = rec + hp["lambda_c1"] * adv + hp["lambda_e_kl"] * kl_e + hp["lambda_s_kl"] * kl_s
-        total = total + hp["lambda_warp"] * warp
-        return total, {"rec": rec, "adv_c1": adv, "kl_e": kl_e, "kl_s": kl_s, "warp": warp}
+        total = total + hp["lambda_warp"] * warp + hp["lambda_erase"] * erase
+        return total, {"rec": rec, "adv_c1": adv, "kl_e": kl_e, "kl_s": kl_s, "warp": warp, "erase": erase}
 
     # -- training --
 

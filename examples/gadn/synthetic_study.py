@@ -78,6 +78,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     stage1.add_argument("--depth", choices=["reference", "shallow"], default="reference", help="GADN network depth")
     stage1.add_argument("--lambda-c1", type=float, default=0.2, help="C1's weight in E_artist, E_hair_colour")
     stage1.add_argument("--cap-c1-at-prior", action="store_true", help="official code: push C1 only to the prior")
+    stage1.add_argument("--lambda-erase", type=float, default=None, help="linear-erasure weight; default: the module's")
     stage1.add_argument("--lambda-e-kl", type=float, default=1e-4, help="E's KL weight (Table 2: 1e-4)")
     stage1.add_argument("--c1-input", choices=["generated", "code"], default="generated", help="what C1 reads")
     stage1.add_argument(
@@ -183,7 +184,11 @@ def c2_accuracy(model: GADNClassifierPretrain, data: SyntheticPortraits, device:
 
 
 def stage1_model(args: argparse.Namespace, num_classes: int, lambda_c1: float) -> GADNStage1:
+    """E_V (``lambda_c1=0``) has neither adversary nor erasure term: a plain VAE."""
     L.seed_everything(args.seed, verbose=False)
+    erase = {"lambda_erase": 0.0 if lambda_c1 == 0 else args.lambda_erase}
+    if erase["lambda_erase"] is None:  # the module's default
+        erase = {}
     return GADNStage1(
         num_artists=num_classes,
         image_size=args.image_size,
@@ -195,6 +200,7 @@ def stage1_model(args: argparse.Namespace, num_classes: int, lambda_c1: float) -
         lambda_c1=lambda_c1,
         cap_c1_at_prior=args.cap_c1_at_prior,
         lambda_e_kl=args.lambda_e_kl,
+        **erase,
         c1_input=args.c1_input,
         nested_dropout=args.nested_dropout,
         detach_target_style=True,  # as the official code; the figures in docs/gadn.md were measured so

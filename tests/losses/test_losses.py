@@ -9,6 +9,7 @@ import torch
 
 from animestyle.losses import (
     capped_log_likelihood,
+    class_mean_gap,
     content_distance,
     gaussian_kl,
     lsgan_discriminator,
@@ -165,3 +166,46 @@ def test_capped_log_likelihood_is_the_log_likelihood_above_the_prior() -> None:
     log_prior = torch.log(torch.tensor([0.5, 0.5]))
     assert capped_log_likelihood(logits, torch.tensor([0]), log_prior).item() == pytest.approx(math.log(0.75))
     assert capped_log_likelihood(logits, torch.tensor([1]), log_prior).item() == pytest.approx(math.log(0.5))
+
+
+# --- class_mean_gap -----------------------------------------------------------------------
+
+
+def _batch(
+    generator: torch.Generator, offset: float, size: int = 32, dims: int = 16
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Codes of two equally likely classes whose means are ``+offset`` and ``-offset`` in every
+    dimension, with unit noise: the between-class share of each dimension's variance is
+    ``offset^2 / (offset^2 + 1)``."""
+    labels = torch.randint(0, 2, (size,), generator=generator)
+    codes = (2 * labels[:, None] - 1) * offset + torch.randn(size, dims, generator=generator)
+    return codes, labels
+
+
+def test_class_mean_gap_is_the_between_class_share_of_the_variance_without_small_sample_bias() -> None:
+    generator = torch.Generator().manual_seed(0)
+    for offset, share in ((0.0, 0.0), (1.0, 0.5), (2.0, 0.8)):
+        gaps = [class_mean_gap(*_batch(generator, offset)) for _ in range(400)]
+        assert float(torch.stack(gaps).mean()) == pytest.approx(share, abs=0.03), offset
+
+
+def test_class_mean_gap_reads_standardised_codes_and_skips_lone_classes() -> None:
+    codes, labels = _batch(torch.Generator().manual_seed(1), 1.0)
+    scale, shift = torch.linspace(0.1, 10, codes.shape[1]), torch.linspace(-5, 5, codes.shape[1])
+    assert float(class_mean_gap(codes * scale + shift, labels)) == pytest.approx(
+        float(class_mean_gap(codes, labels)), rel=1e-4
+    )
+    assert float(class_mean_gap(codes[:4], torch.arange(4))) == 0.0  # no class has two codes
+
+
+def test_descending_class_mean_gap_pulls_the_class_means_together() -> None:
+    codes, labels = _batch(torch.Generator().manual_seed(2), 1.0)
+    codes.requires_grad_(True)
+    optimizer = torch.optim.SGD([codes], lr=100.0)  # a gradient of about offset / (batch x dims) per code
+    for _ in range(50):
+        optimizer.zero_grad()
+        class_mean_gap(codes, labels).backward()
+        optimizer.step()
+    means = torch.stack([codes[labels == k].mean(0) for k in (0, 1)]).detach()
+    assert float((means[0] - means[1]).abs().mean()) < 0.2  # from 2.0
+    assert float(codes.detach().std(0).mean()) > 0.5  # the within-class spread is kept

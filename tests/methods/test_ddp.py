@@ -6,8 +6,9 @@ a script of its own in a subprocess. Each rank prints what it finished with a ch
 weights: the ranks must agree (DDP keeps them in sync even though each optimizer step leaves
 the other networks without gradients, which needs ``find_unused_parameters``). Stage 2 draws
 sample grids on rank 0 meanwhile, which must not leave rank 1 waiting in a collective call.
-The same launch then scores fresh models on the val split, each rank half of it: the measures
-must equal one process's (torchmetrics sums them across processes).
+The same launch then scores fresh models on the val split, each rank half of it (the
+transfer scores of SyntheticTransferScores included): the measures must equal one process's
+(torchmetrics sums them across processes).
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ def run_script(tmp_path: Path, source: str, *args: str) -> str:
     script.write_text(source)
     env = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])  # the script imports tests.*
+    env["ANIMESTYLE_CACHE"] = str(tmp_path / "cache")  # the oracle it trains: not in ~/.cache
     env.pop("LOCAL_RANK", None)  # a fresh launch, even if pytest itself runs under a launcher
     # Its own process group, so that a hang (a collective call on one rank only) ends with
     # every rank killed, not with rank 1 left behind.
@@ -157,11 +159,13 @@ def test_gadn_trains_on_two_cpu_processes(ddp_run: tuple[Path, str]) -> None:
 
 def held_out_scores(devices: int) -> dict[str, float]:
     """``validate`` of fresh GADN stage-1 and C2 models (seeded) on 12 val images in batches of
-    4 (4 + 2 per rank under DDP, 4 + 4 + 4 in one process), and TransferScores of 10 fixed image
-    pairs, each rank updating it with its share."""
+    4 (4 + 2 per rank under DDP, 4 + 4 + 4 in one process), stage 1 with the transfer scores
+    of 9 portraits (5 + 4: shares of unequal size, whose mean of means is not the mean), and
+    TransferScores of 10 fixed image pairs, each rank updating it with its share."""
     import lightning as L
     import torch
 
+    from animestyle.callbacks import SyntheticTransferScores
     from animestyle.data import AnimeFacesDataModule, SyntheticSource
     from animestyle.methods import GADNClassifierPretrain, GADNStage1
     from animestyle.metrics import TransferScores
@@ -171,11 +175,13 @@ def held_out_scores(devices: int) -> dict[str, float]:
         synthetic=SyntheticSource(num_artists=4, train_size=8, val_size=12), image_size=32, batch_size=4, num_workers=0
     )
     scores: dict[str, float] = {}
+    scored = SyntheticTransferScores(num_items=9, batch_size=3, oracle_steps=2)
     for method in (GADNStage1, GADNClassifierPretrain):
         torch.manual_seed(0)
         trainer = L.Trainer(
             accelerator="cpu", devices=devices, strategy="ddp_find_unused_parameters_true" if devices > 1 else "auto",
             logger=False, enable_progress_bar=False, enable_model_summary=False,
+            callbacks=[scored] if method is GADNStage1 else [],
         )  # fmt: skip
         (logged,) = trainer.validate(method(**tiny), datamodule=data, verbose=False)
         scores.update({k: float(v) for k, v in logged.items()})
@@ -196,6 +202,7 @@ def test_measures_of_two_processes_equal_those_of_one(ddp_output: str) -> None:
     assert sorted(found) == [0, 1], ddp_output[-5000:]
     expected = held_out_scores(devices=1)
     assert {"val/rec", "val/c2", "val/c2_acc", "transfer_l1", "transfer_psnr", "transfer_ssim"} <= expected.keys()
+    assert {"val/transfer_l1", "val/target_accuracy", "val/content_accuracy"} <= expected.keys()
     for rank in (0, 1):
         assert found[rank].keys() == expected.keys()
         for name, value in expected.items():

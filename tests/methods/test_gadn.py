@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from animestyle.data import AnimeFacesDataModule, SyntheticSource
 from animestyle.data.synthetic import ATTRIBUTE_NAMES
-from animestyle.losses import pixel_distance
+from animestyle.losses import class_mean_gap, pixel_distance
 from animestyle.methods import (
     CheckpointError,
     GADNClassifierPretrain,
@@ -160,7 +160,7 @@ def test_stage1_steps_train_only_their_own_networks(options: dict[str, Any]) -> 
             x, out["x_rec"], logits, artist, out["mean"], out["std"], out["warp_penalty"]
         )
         loss_g.backward()
-    assert set(parts_g) == {"rec", "adv_c1", "kl_e", "kl_s", "warp"}
+    assert set(parts_g) == {"rec", "adv_c1", "kl_e", "kl_s", "warp", "erase"}
     assert all(torch.isfinite(v) for v in parts_g.values())
     assert_gradients(egs)
     assert_no_gradients({"C1": model.c1})
@@ -178,15 +178,19 @@ def test_stage1_optimizers_split_the_parameters() -> None:
 
 
 def test_stage1_adversarial_term_is_the_log_likelihood_of_the_source_artist() -> None:
+    """... and the erasure term the class-mean gap of the content means, each with its weight."""
     torch.manual_seed(0)
-    model = GADNStage1(**TINY, lambda_e_kl=0.0, lambda_s_kl=0.0, lambda_c1=0.5)
+    model = GADNStage1(**TINY, lambda_e_kl=0.0, lambda_s_kl=0.0, lambda_c1=0.5, lambda_erase=2.0)
     x, artist = images()
     out = model.forward_batch(x, artist)
     loss, parts = model.generator_loss(x, out["x_rec"], model.c1(out["c1_input"]), artist, out["mean"], out["std"])
     log_p = torch.log_softmax(model.c1(out["c1_input"]), 1).gather(1, artist[:, None]).mean()
     torch.testing.assert_close(parts["adv_c1"], log_p)
     torch.testing.assert_close(parts["rec"], pixel_distance(out["x_rec"], x))
-    torch.testing.assert_close(loss, parts["rec"] + 0.5 * log_p)
+    erase = class_mean_gap(out["mean"], artist)
+    torch.testing.assert_close(parts["erase"], erase)
+    assert float(erase) != 0
+    torch.testing.assert_close(loss, parts["rec"] + 0.5 * log_p + 2.0 * erase)
 
 
 def test_other_artists_differ_from_the_source_in_random_mode() -> None:
