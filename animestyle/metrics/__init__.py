@@ -24,7 +24,14 @@ from animestyle.metrics.encoder_analysis import (
     naive_bayes_probe,
 )
 from animestyle.metrics.image_quality import psnr, ssim
-from animestyle.metrics.measures import DomainFeatures, OracleScores, TransferScores, frechet_distance, kernel_distance
+from animestyle.metrics.measures import (
+    DomainFeatures,
+    OracleScores,
+    TransferScores,
+    frechet_distance,
+    inception_distances,
+    kernel_distance,
+)
 from animestyle.metrics.oracle import SyntheticOracle, evaluate_oracle, load_oracle, oracle_path, train_oracle
 from animestyle.metrics.reference_transfer import evaluate_reference_transfers, style_references
 from animestyle.metrics.style_space import (
@@ -65,6 +72,7 @@ __all__ = [
     "format_tables",
     "frechet_distance",
     "image_batches",
+    "inception_distances",
     "kernel_distance",
     "label_classes",
     "linear_probe",

@@ -16,6 +16,8 @@ the whole split, exactly as one process would report it (tested with two gloo pr
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -178,3 +180,41 @@ def kernel_distance(features: DomainFeatures, subset_size: int, **kwargs: Any) -
         subset_size=subset_size,
         **kwargs,
     )
+
+
+def inception_distances(
+    weights: str | Path, subset_size: int
+) -> tuple[FrechetInceptionDistance, KernelInceptionDistance]:
+    """torchmetrics' FID and KID over Inception-v3 (2048 pool features, images resized to 299 px)
+    with the weights in the local file ``weights`` (torch-fidelity's ``pt_inception-2015-12-05``
+    file, as torchmetrics would download it; here it never downloads). ``update(images,
+    real=...)`` with images in [0, 1], as :func:`frechet_distance`.
+
+    Raises:
+        ValueError: ``weights`` is not a file.
+        RuntimeError: torch-fidelity, which torchmetrics builds Inception with, is not installed.
+    """
+    path = Path(weights)
+    if not path.is_file():
+        raise ValueError(
+            f"inception={str(path)!r} is not a file; give the Inception-v3 weights "
+            "(pt_inception-2015-12-05-6726825d.pth, as torch-fidelity publishes them)"
+        )
+    if importlib.util.find_spec("torch_fidelity") is None:
+        raise RuntimeError("Inception FID/KID needs torch-fidelity: pip install 'animestyle[inception]'")
+    fid = FrechetInceptionDistance(feature=2048, normalize=True, feature_extractor_weights_path=str(path))
+    # the same network for KID (one copy of its 24 M weights); as a network of ours, KID hands it
+    # the [0, 1] floats unchanged, and Inception reads bytes as FID gives them
+    kid = KernelInceptionDistance(feature=_Bytes(fid.inception), normalize=True, subset_size=subset_size)
+    return fid, kid
+
+
+class _Bytes(nn.Module):
+    """Images in [0, 1] -> ``network`` of their bytes, (B, 3, H, W) uint8 in [0, 255]."""
+
+    def __init__(self, network: nn.Module):
+        super().__init__()
+        self.network = network
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.network((x * 255).byte())

@@ -17,8 +17,9 @@ Columns: L1, PSNR and SSIM against the true render (:class:`~animestyle.metrics.
 the oracle's target-artist and content accuracy (:class:`~animestyle.metrics.OracleScores`);
 the target-artist accuracy of an adversarially fine-tuned copy of the oracle (GADN's Table 8
 analogue, :func:`~animestyle.metrics.adversarial_accuracy`);
-FID and KID of the outputs against the true renders over the oracle's features (never
-Inception from the web); the transfer's images/s on this machine; the training's seconds.
+FID and KID of the outputs against the true renders over the oracle's features, and over
+Inception-v3 when a local weights file is given (``inception``; never from the web); the
+transfer's images/s on this machine; the training's seconds.
 Each finished row is saved
 under ``out/rows/``: a rerun keeps it (unless its checkpoint or the settings changed), so an
 interrupted run resumes.
@@ -47,6 +48,7 @@ from animestyle.metrics import (
     TransferScores,
     adversarial_accuracy,
     frechet_distance,
+    inception_distances,
     kernel_distance,
     load_oracle,
     markdown_table,
@@ -69,6 +71,8 @@ COLUMNS = (
     ("content_accuracy", "content acc."),
     ("fid", "FID (oracle features)"),
     ("kid", "KID (oracle features)"),
+    ("fid_inception", "FID (Inception)"),
+    ("kid_inception", "KID (Inception)"),
     ("images_per_s", "transfers/s"),
     ("training_s", "training (s)"),
 )
@@ -76,7 +80,7 @@ COLUMNS = (
 GRID_CELL = 96  # pixels: grid cells of smaller portraits are enlarged to about this
 
 # Bump when a score or column changes: rows kept from an older version are then redone.
-SCORES_VERSION = 3
+SCORES_VERSION = 4
 
 Redraw = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """(contents (B, 3, S, S) in [-1, 1], target artists (B,)) -> transfers (B, 3, S, S)."""
@@ -145,13 +149,22 @@ def _method(model: Model, portraits: _Portraits, name: str, num_artists: int) ->
 
 
 def _score(
-    redraw: Redraw, portraits: _Portraits, oracle: Any, batch_size: int, adversarial_steps: int
-) -> tuple[dict[str, float], Any]:
+    redraw: Redraw,
+    portraits: _Portraits,
+    oracle: Any,
+    batch_size: int,
+    adversarial_steps: int,
+    inception: str | None,
+) -> tuple[dict[str, float | None], Any]:
     """Scores of one row and its transfers (items, 3, S, S)."""
     items = len(portraits.x)
     features = DomainFeatures(oracle.trunk, num_features=oracle.heads["artist"].in_features)
     transfer, read = TransferScores(), OracleScores(oracle)
-    fid, kid = frechet_distance(features), kernel_distance(features, subset_size=max(2, min(100, items // 2)))
+    subset_size = max(2, min(100, items // 2))
+    fid, kid = frechet_distance(features), kernel_distance(features, subset_size=subset_size)
+    distances = {"": (fid, kid)}
+    if inception is not None:
+        distances["_inception"] = inception_distances(inception, subset_size)
     outputs, seconds = [], 0.0
     for start in tqdm(range(0, items, batch_size), desc="  batches", leave=False):
         part = slice(start, start + batch_size)
@@ -161,15 +174,17 @@ def _score(
         x_true = portraits.x_true[part]
         transfer.update(x_fake, x_true)
         read.update(x_fake, portraits.artist_trg[part], portraits.artist_src[part], portraits.content[part])
-        for metric in (fid, kid):
+        for metric in (m for pair in distances.values() for m in pair):
             metric.update((x_true + 1) / 2, real=True)
             metric.update((x_fake + 1) / 2, real=False)
         outputs.append(x_fake)
-    scores = {k: float(v) for k, v in {**transfer.compute(), **read.compute()}.items()}
-    with torch.random.fork_rng():  # KID draws its subsets from the global stream: fix them
-        torch.manual_seed(0)
-        kid_mean = float(kid.compute()[0])
-    scores.update(fid=float(fid.compute()), kid=kid_mean, images_per_s=items / max(seconds, 1e-9))
+    scores: dict[str, float | None] = {k: float(v) for k, v in {**transfer.compute(), **read.compute()}.items()}
+    scores.update(fid_inception=None, kid_inception=None, images_per_s=items / max(seconds, 1e-9))
+    for suffix, (fid, kid) in distances.items():
+        with torch.random.fork_rng():  # KID draws its subsets from the global stream: fix them
+            torch.manual_seed(0)
+            scores[f"kid{suffix}"] = float(kid.compute()[0])
+        scores[f"fid{suffix}"] = float(fid.compute())
     fakes = torch.cat(outputs)
     scores["adversarial_accuracy"] = adversarial_accuracy(
         oracle, portraits.pool, portraits.pool_artist, fakes, portraits.artist_trg, steps=adversarial_steps
@@ -177,7 +192,7 @@ def _score(
     return scores, fakes
 
 
-def _checkpoint_key(path: str) -> dict[str, Any]:
+def _file_key(path: str) -> dict[str, Any]:
     stat = Path(path).stat()
     return {"checkpoint": str(Path(path).resolve()), "size": stat.st_size, "mtime": stat.st_mtime}
 
@@ -197,6 +212,7 @@ def evaluate(
     oracle_steps: int = ORACLE_STEPS,
     batch_size: int = 64,
     adversarial_steps: int = 200,
+    inception: str | None = None,
     device: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Score the trivial baselines and each checkpoint on the same held-out portraits.
@@ -225,6 +241,10 @@ def evaluate(
         batch_size: images per transfer call.
         adversarial_steps: fine-tuning steps of the adversarial classifier
             (:func:`~animestyle.metrics.adversarial_accuracy`; GADN's Table 8 analogue).
+        inception: a local file of Inception-v3 weights (torch-fidelity's
+            ``pt_inception-2015-12-05-6726825d.pth``): FID and KID over Inception as well
+            (:func:`~animestyle.metrics.inception_distances`; needs ``animestyle[inception]``).
+            None: those columns are ``-``.
         device: where the models run (default: CUDA when available).
 
     Returns:
@@ -252,12 +272,17 @@ def evaluate(
     check_count("pool", pool, num_artists)
     check_count("batch_size", batch_size, 1)
     check_count("adversarial_steps", adversarial_steps, 0)
+    if inception is not None:
+        inception_distances(inception, 2)  # the file and torch-fidelity checked before anything runs
     if not 1 <= grid_items <= items:
         raise ValueError(f"grid_items={grid_items!r} must be an integer from 1 to items={items}")
     folder = Path(out)
     (folder / "rows").mkdir(parents=True, exist_ok=True)
-    settings = {"num_artists": num_artists, "image_size": image_size, "seed": seed, "items": items, "pool": pool}
+    settings: dict[str, Any] = {
+        "num_artists": num_artists, "image_size": image_size, "seed": seed, "items": items, "pool": pool,
+    }  # fmt: skip
     settings.update(oracle_steps=oracle_steps, adversarial_steps=adversarial_steps, scores_version=SCORES_VERSION)
+    settings["inception"] = None if inception is None else _file_key(inception)
     portraits = _Portraits(num_artists, image_size, seed, items, pool)
     oracle = load_oracle(num_artists, image_size, seed, steps=oracle_steps)
     run_on = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -269,7 +294,7 @@ def evaluate(
         (name, {"train": [str(Path(c).resolve()) for c in configs], "steps": train_steps})
         for name, configs in train.items()
     ]
-    plan += [(name, _checkpoint_key(path)) for name, path in checkpoints.items()]
+    plan += [(name, _file_key(path)) for name, path in checkpoints.items()]
     for name, source in tqdm(plan, desc="rows"):
         key = {**settings, **source}
         saved = folder / "rows" / f"{name}.json"
@@ -291,7 +316,7 @@ def evaluate(
                 checkpoint = Path(checkpoints[name])
             model = load(checkpoint, device=run_on)
             method, redraw = model.method, _method(model, portraits, name, num_artists)
-        scores, outputs = _score(redraw, portraits, oracle, batch_size, adversarial_steps)
+        scores, outputs = _score(redraw, portraits, oracle, batch_size, adversarial_steps, inception)
         rows[name] = {"method": method, **scores, "training_s": training_s}
         shown[name] = outputs[:grid_items]
         torch.save(shown[name], pictures)

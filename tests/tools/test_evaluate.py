@@ -81,6 +81,7 @@ def test_evaluate_writes_one_row_per_method_and_keeps_them_on_a_rerun(
         assert 0 <= row["target_accuracy"] <= 1
         assert 0 <= row["content_accuracy"] <= 1
         assert 0 <= row["adversarial_accuracy"] <= 1
+        assert row["fid_inception"] is None  # no weights file given: Inception is never built
     with (out / "table.csv").open() as file:
         lines = list(csv.reader(file))
     assert lines[0] == ["row", "method", *(key for key, _ in COLUMNS)]
@@ -144,3 +145,46 @@ def test_the_example_config_names_configs_that_save_their_checkpoints(capsys: py
     for configs in settings["train"].values():
         for config in configs:
             assert last_checkpoint(repo / config).name == "last.ckpt"
+
+
+@pytest.fixture(scope="module")
+def inception_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A weights file in the layout of torch-fidelity's Inception-v3 (random weights: nothing
+    can be downloaded here), written by building the network with its loading switched off."""
+    import torch_fidelity.feature_extractor_inceptionv3 as fidelity
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fidelity, "load_state_dict_from_url", lambda *args, **kwargs: {})
+        patch.setattr(fidelity.FeatureExtractorInceptionV3, "load_state_dict", lambda *args, **kwargs: None)
+        torch.manual_seed(0)
+        network = fidelity.FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
+    path = tmp_path_factory.mktemp("inception") / "pt_inception.pth"
+    torch.save(network.state_dict(), path)
+    return path
+
+
+def test_inception_columns_are_torchmetrics_fid_over_the_given_weights(
+    inception_weights: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    items = 4  # Inception reads 299 px: few images
+    run_evaluate(tmp_path, {}, capsys, "--inception", str(inception_weights), "--items", str(items))
+    rows = json.loads((tmp_path / "table.json").read_text())["rows"]
+    test = SyntheticPortraits(length=items, num_artists=4, size=32, seed=0, split="test")
+    x = torch.stack([test[i]["x"] for i in range(items)])
+    source = torch.tensor([test.artist(i) for i in range(items)])
+    truth = torch.stack([test.transfer(i, int(a)) for i, a in enumerate(target_artists(source, 4, 0))])
+    fid = FrechetInceptionDistance(feature=2048, normalize=True, feature_extractor_weights_path=str(inception_weights))
+    fid.update((truth + 1) / 2, real=True)
+    fid.update((x + 1) / 2, real=False)
+    assert rows["identity"]["fid_inception"] == pytest.approx(float(fid.compute()), rel=1e-4)
+    assert rows["nearest"]["kid_inception"] is not None
+    assert rows["nearest"]["fid_inception"] != rows["identity"]["fid_inception"]
+
+
+def test_inception_weights_that_are_not_there_are_refused_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["evaluate", "--out", str(tmp_path / "out"), *SETTINGS, "--inception", str(tmp_path / "nothing.pth")])
+    assert str(stopped.value).startswith(f"animestyle evaluate: error: inception={str(tmp_path / 'nothing.pth')!r} is")
+    assert not (tmp_path / "out").exists()
