@@ -13,8 +13,6 @@ continues exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import lightning as L
 import torch
 from lightning.pytorch.loggers import WandbLogger
 
+from animestyle.callbacks.random_state import random_state_kept
 from animestyle.images import save_grid
 
 __all__ = ["SampleGrids"]
@@ -55,7 +54,7 @@ class SampleGrids(L.Callback):
                 f"SampleGrids draws modules with a sample_grids method; {type(pl_module).__name__} has none"
             )
         datamodule = trainer.datamodule  # type: ignore[attr-defined]
-        with _random_state_kept(pl_module.device):  # iter() draws a seed from torch's stream
+        with random_state_kept(pl_module.device):  # iter() draws a seed from torch's stream
             batch = next(iter(datamodule.val_dataloader()))
         batch = datamodule.on_after_batch_transfer(batch, 0)
         self.batch = {k: v[: self.num_images] for k, v in batch.items() if k in ("x", "artist")}
@@ -84,7 +83,7 @@ class SampleGrids(L.Callback):
             return
         device = pl_module.device
         x, artist = self.batch["x"].to(device), self.batch["artist"].to(device)
-        with _random_state_kept(device):
+        with random_state_kept(device):
             grids = pl_module.sample_grids(x, artist, self.artists.to(device))  # type: ignore[operator]
         to_display = getattr(trainer.datamodule, "to_display", None)  # type: ignore[attr-defined]
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -106,10 +105,3 @@ def _log_step(trainer: L.Trainer) -> int:
     """The step Lightning logs this batch's metrics at, so that pictures and loss curves share
     one x-axis: batches, not ``global_step`` (optimizer steps, 2 per batch for a GAN)."""
     return int(getattr(trainer.fit_loop.epoch_loop, "_batches_that_stepped", trainer.global_step))
-
-
-@contextmanager
-def _random_state_kept(device: torch.device) -> Iterator[None]:
-    """Run the block without advancing torch's CPU stream or ``device``'s CUDA stream."""
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        yield

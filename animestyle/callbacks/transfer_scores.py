@@ -26,7 +26,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import default_collate
 
-from animestyle.callbacks.samples import _random_state_kept
+from animestyle.callbacks.random_state import random_state_kept
 from animestyle.checks import check_count
 from animestyle.data.synthetic import SyntheticPortraits
 from animestyle.metrics import OracleScores, TransferScores, load_oracle, style_references, target_artists
@@ -121,7 +121,7 @@ class SyntheticTransferScores(L.Callback):
         device = pl_module.device
         transfer_scores, oracle_scores = TransferScores().to(device), OracleScores(oracle.to(device)).to(device)
         mine = list(range(trainer.global_rank, num_items, trainer.world_size))
-        with _random_state_kept(device), torch.no_grad():
+        with random_state_kept(device), torch.no_grad():
             for start in range(0, len(mine), self.batch_size):
                 index = mine[start : start + self.batch_size]
                 batch = self._batch(datamodule, items, index, device)
