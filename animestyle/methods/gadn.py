@@ -246,9 +246,10 @@ class GADNStage1(_Architecture, AdversarialModule):
         lambda_s_kl: weight of S's KL (Table 2: 2e-5; official code 1e-5).
         lambda_warp: weight of the warp's fold-over penalty (official code: 100).
         lambda_erase: weight of the linear-erasure term ``gap`` (ours, not the paper's: 0 is
-            the paper's objective). 1.25 is the smallest weight tried that takes a linear
-            probe of the whole content code to at most halfway between chance and a VAE's
-            level while hair colour and background stay readable above 0.9 (docs/gadn.md,
+            the paper's objective). On 8 synthetic artists 1.25 is the smallest weight tried
+            that takes a linear probe of the whole content code to at most halfway between
+            chance and a VAE's level while hair colour and background stay readable above
+            0.9; on 12 it erases more and the hair colour falls to 0.86 (docs/gadn.md,
             "Style in the content code at the reference depth").
         c1_input: ``"generated"`` (paper: C1 reads ``G(E(x), S(a'))``) or ``"code"`` (the
             ablation of Appendix C.1: an MLP C1 reads ``E(x)``).
