@@ -57,7 +57,7 @@ from animestyle.metrics import (
 )
 from animestyle.metrics.oracle import STEPS as ORACLE_STEPS
 from animestyle.tools.files import write_all
-from animestyle.tools.training_runs import last_checkpoint, train_row
+from animestyle.tools.training_runs import last_checkpoint, stage_key, train_row
 
 __all__ = ["COLUMNS", "evaluate"]
 
@@ -290,10 +290,7 @@ def evaluate(
     rows: dict[str, dict[str, Any]] = {}
     shown: dict[str, torch.Tensor] = {}
     plan: list[tuple[str, dict[str, Any]]] = [("identity", {}), ("nearest", {})]
-    plan += [
-        (name, {"train": [str(Path(c).resolve()) for c in configs], "steps": train_steps})
-        for name, configs in train.items()
-    ]
+    plan += [(name, {"train": [stage_key(c, train_steps) for c in configs]}) for name, configs in train.items()]
     plan += [(name, _file_key(path)) for name, path in checkpoints.items()]
     for name, source in tqdm(plan, desc="rows"):
         key = {**settings, **source}

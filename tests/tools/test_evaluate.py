@@ -133,18 +133,31 @@ def test_a_config_that_saves_no_last_checkpoint_is_refused_before_training(tmp_p
     assert not (tmp_path / "train").exists()
 
 
-def test_the_example_config_names_configs_that_save_their_checkpoints(capsys: pytest.CaptureFixture[str]) -> None:
-    """examples/evaluate/synthetic32.yaml parses, and every config it trains exists and saves a
-    last.ckpt (from the repository root, where its comment says to run it)."""
+@pytest.mark.parametrize(
+    ("example", "rows"),
+    [
+        ("synthetic32", {"gadn", "adain", "gatys", "stargan"}),
+        ("synthetic64", {"gadn", "style_space", "nst_dual", "nst_encoder", "adain", "gatys", "stargan"}),
+    ],
+)
+def test_the_example_configs_name_configs_that_save_their_checkpoints(
+    example: str, rows: set[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """examples/evaluate/*.yaml parse, and every config they train exists, is of their size and
+    artist count, and saves a last.ckpt (from the repository root, where their comments say to
+    run them)."""
     repo = Path(__file__).resolve().parents[2]
     with pytest.raises(SystemExit) as printed:
-        main(["evaluate", "--config", str(repo / "examples/evaluate/synthetic32.yaml"), "--print_config"])
+        main(["evaluate", "--config", str(repo / f"examples/evaluate/{example}.yaml"), "--print_config"])
     assert printed.value.code == 0
     settings = yaml.safe_load(capsys.readouterr().out)
-    assert set(settings["train"]) == {"gadn", "adain", "gatys", "stargan"}
+    assert set(settings["train"]) == rows
     for configs in settings["train"].values():
         for config in configs:
             assert last_checkpoint(repo / config).name == "last.ckpt"
+            data = yaml.safe_load((repo / config).read_text())["data"]
+            size_and_artists = (data["image_size"], data["synthetic"]["num_artists"])
+            assert size_and_artists == (settings["image_size"], settings["num_artists"]), config
 
 
 @pytest.fixture(scope="module")

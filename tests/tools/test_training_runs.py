@@ -1,0 +1,118 @@
+"""``train_row``, the training behind ``animestyle evaluate --train``: finished stages are kept,
+an interrupted row resumes at the stage it was in, and an edited config trains again. The
+``animestyle fit`` child is replaced by a stand-in that writes the stage's ``last.ckpt``
+(tests/tools/test_evaluate.py runs the real one)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from animestyle.tools import training_runs
+from animestyle.tools.training_runs import train_row
+
+CONFIG = """
+trainer:
+  callbacks:
+    - class_path: lightning.pytorch.callbacks.ModelCheckpoint
+      init_args: {{dirpath: runs/{stage}, save_last: true}}
+"""
+
+
+class FakeFit:
+    """Stands in for ``subprocess.run`` of ``animestyle fit``: records each config it is given,
+    writes its ``last.ckpt`` under the working folder, and fails the configs in ``failing``."""
+
+    def __init__(self) -> None:
+        self.trained: list[str] = []
+        self.failing: set[str] = set()
+
+    def __call__(self, command: list[str], cwd: Path, check: bool) -> subprocess.CompletedProcess[str]:
+        config = Path(command[command.index("--config") + 1])
+        self.trained.append(config.stem)
+        if config.stem in self.failing:
+            return subprocess.CompletedProcess(command, 1)
+        checkpoint = cwd / training_runs.last_checkpoint(config)
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        checkpoint.write_text("weights")
+        return subprocess.CompletedProcess(command, 0)
+
+
+@pytest.fixture
+def fit(monkeypatch: pytest.MonkeyPatch) -> FakeFit:
+    fake = FakeFit()
+    monkeypatch.setattr(training_runs.subprocess, "run", fake)
+    return fake
+
+
+def configs(folder: Path, *stages: str) -> list[str]:
+    paths = []
+    for stage in stages:
+        path = folder / f"{stage}.yaml"
+        path.write_text(CONFIG.format(stage=stage))
+        paths.append(str(path))
+    return paths
+
+
+def test_an_interrupted_row_resumes_at_the_stage_it_was_in(tmp_path: Path, fit: FakeFit) -> None:
+    stages = configs(tmp_path, "stage1", "classifier", "stage2")
+    out = tmp_path / "row"
+    fit.failing = {"stage2"}
+    with pytest.raises(ValueError, match=r"train\.gadn: `animestyle fit --config .*stage2\.yaml` failed \(exit 1"):
+        train_row("gadn", stages, out)
+    assert fit.trained == ["stage1", "classifier", "stage2"]
+
+    fit.failing, fit.trained = set(), []
+    checkpoint, seconds = train_row("gadn", stages, out)
+    assert fit.trained == ["stage2"]  # the two finished stages are kept
+    assert checkpoint == out / "runs" / "stage2" / "last.ckpt"
+    assert checkpoint.is_file()
+    assert seconds > 0
+
+    fit.trained = []
+    assert train_row("gadn", stages, out) == (checkpoint, seconds)  # all finished: nothing trains
+    assert fit.trained == []
+
+
+def test_an_edited_config_trains_its_stage_and_every_later_one(tmp_path: Path, fit: FakeFit) -> None:
+    stages = configs(tmp_path, "stage1", "classifier", "stage2")
+    out = tmp_path / "row"
+    train_row("gadn", stages, out)
+    Path(stages[1]).write_text("# a comment changes nothing\n" + CONFIG.format(stage="classifier"))
+    fit.trained = []
+    train_row("gadn", stages, out)
+    assert fit.trained == []
+    Path(stages[1]).write_text(CONFIG.format(stage="classifier") + "model: {init_args: {lr: 0.001}}\n")
+    train_row("gadn", stages, out)
+    assert fit.trained == ["classifier", "stage2"]
+
+    fit.trained = []
+    train_row("gadn", stages, out, max_steps=5)  # other steps: every stage again
+    assert fit.trained == ["stage1", "classifier", "stage2"]
+
+
+def test_a_missing_checkpoint_or_a_damaged_record_trains_again(tmp_path: Path, fit: FakeFit) -> None:
+    stages = configs(tmp_path, "stage1", "stage2")
+    out = tmp_path / "row"
+    train_row("row", stages, out)
+    (out / "runs" / "stage1" / "last.ckpt").unlink()
+    fit.trained = []
+    train_row("row", stages, out)
+    assert fit.trained == ["stage1", "stage2"]
+
+    (out / "trained.json").write_text("{not json")
+    fit.trained = []
+    train_row("row", stages, out)
+    assert fit.trained == ["stage1", "stage2"]
+
+
+def test_a_stage_that_writes_no_checkpoint_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def silent(command: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(training_runs.subprocess, "run", silent)
+    with pytest.raises(ValueError, match=r"train\.row: .*stage1\.yaml` ended but .*last\.ckpt was not written"):
+        train_row("row", configs(tmp_path, "stage1"), tmp_path / "row")
