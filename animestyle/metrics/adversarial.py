@@ -17,6 +17,7 @@ import copy
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
 from animestyle.losses.classification import nlu
 from animestyle.metrics.oracle import SyntheticOracle
@@ -60,7 +61,7 @@ def adversarial_accuracy(
     optimizer = torch.optim.Adam(classifier.parameters(), lr=lr)
     draws = torch.Generator().manual_seed(seed)
     device = next(classifier.parameters()).device
-    for _ in range(steps):
+    for _ in tqdm(range(steps), desc="  adversarial classifier", leave=False):  # minutes at 64 px
         r = torch.randint(len(real), (batch_size,), generator=draws)
         f = torch.randint(half, (batch_size,), generator=draws)
         # one forward for both, so batch norm sees real and generated images together
