@@ -53,7 +53,7 @@ def train_row(name: str, configs: Sequence[str], folder: Path, max_steps: int | 
     and the earlier stages a later config reads, land there); ``max_steps`` overrides each
     config's (for short trial runs).
 
-    Each finished stage is recorded in ``folder/trained.json`` with its config's text: a rerun
+    Each finished stage is recorded in ``folder/trained.json`` with its config's path and settings: a rerun
     skips the stages that finished with the same configs, in the same order, and steps, so an
     interrupted row resumes at the stage it was in (that stage starts over).
 
@@ -81,6 +81,8 @@ def train_row(name: str, configs: Sequence[str], folder: Path, max_steps: int | 
         if i < len(finished) and {k: finished[i].get(k) for k in key} == key and checkpoint.is_file():
             stages.append(finished[i])  # trained before, with the same config and steps
             continue
+        for stale in checkpoints[i:]:  # never scored or read by a later stage as if just trained
+            stale.unlink(missing_ok=True)
         command = [sys.executable, "-c", _FIT, "fit", "--config", key["config"]]
         if max_steps is not None:
             command += ["--trainer.max_steps", str(max_steps)]
