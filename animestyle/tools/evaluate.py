@@ -120,7 +120,10 @@ def _nearest(portraits: _Portraits) -> Redraw:
 def _method(model: Model, portraits: _Portraits, name: str, num_artists: int) -> Redraw:
     can, size = model.operations(), portraits.test.size
     if model.image_size != size:
-        raise ValueError(f"row {name}: the model reads {model.image_size} px; set image_size={size} to match")
+        raise ValueError(
+            f"row {name}: the model reads {model.image_size} px, this evaluation {size} px; "
+            f"run it with --image_size {model.image_size}"
+        )
     if "transfer(images, artist=...)" in can:
         if len(model.artists) != num_artists:
             raise ValueError(

@@ -124,6 +124,16 @@ def test_evaluate_refuses_bad_checkpoints_in_one_line(
     assert str(stopped.value) == f"animestyle evaluate: error: {message}"
 
 
+def test_a_model_of_another_size_is_refused_with_the_size_to_use(stage1: Path, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["evaluate", "--checkpoints", json.dumps({"gadn": str(stage1)}), "--out", str(tmp_path), *SETTINGS,
+              "--image_size", "64"])  # fmt: skip
+    assert str(stopped.value) == (
+        "animestyle evaluate: error: row gadn: the model reads 32 px, this evaluation 64 px; "
+        "run it with --image_size 32"
+    )
+
+
 def test_a_config_that_saves_no_last_checkpoint_is_refused_before_training(tmp_path: Path) -> None:
     config = tmp_path / "plain.yaml"
     config.write_text(TINY_ADAIN.split("  callbacks:")[0])
