@@ -57,7 +57,7 @@ from animestyle.metrics import (
 )
 from animestyle.metrics.oracle import STEPS as ORACLE_STEPS
 from animestyle.tools.files import write_all
-from animestyle.tools.training_runs import last_checkpoint, stage_key, train_row
+from animestyle.tools.training_runs import check_row, stage_key, train_row
 
 __all__ = ["COLUMNS", "evaluate"]
 
@@ -80,14 +80,18 @@ COLUMNS = (
 GRID_CELL = 96  # pixels: grid cells of smaller portraits are enlarged to about this
 
 # Bump when a score or column changes: rows kept from an older version are then redone.
-SCORES_VERSION = 4
+SCORES_VERSION = 5
 
-Redraw = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-"""(contents (B, 3, S, S) in [-1, 1], target artists (B,)) -> transfers (B, 3, S, S)."""
+Redraw = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+"""(contents (B, 3, S, S) in [-1, 1], target artists (B,), style images (B, 3, S, S): a test
+portrait of each target artist) -> transfers (B, 3, S, S)."""
 
 
 class _Portraits:
-    """The held-out contents, their targets and true renders, and the training pool."""
+    """The held-out contents, their targets, true renders and style images, and the training pool.
+
+    The style images are drawn once (seeded), so every row and batch size sees the same ones
+    and drawing them is not timed as part of a transfer."""
 
     def __init__(self, num_artists: int, image_size: int, seed: int, items: int, pool: int):
         test = SyntheticPortraits(length=items, num_artists=num_artists, size=image_size, seed=seed, split="test")
@@ -98,13 +102,15 @@ class _Portraits:
         self.artist_src = torch.tensor([test.artist(i) for i in range(items)])
         self.artist_trg = target_artists(self.artist_src, num_artists, seed)
         self.x_true = torch.stack([test.transfer(i, int(a)) for i, a in enumerate(self.artist_trg)])
+        references = style_references(test, self.artist_trg, seed=seed + 1)  # a stream of its own
+        self.style = torch.stack([test[int(i)]["x"][:3] for i in references])
         train = SyntheticPortraits(length=pool, num_artists=num_artists, size=image_size, seed=seed, split="train")
         self.pool = torch.stack([train[i]["x"][:3] for i in range(pool)])
         self.pool_artist = torch.tensor([train.artist(i) for i in range(pool)])
 
 
 def _nearest(portraits: _Portraits) -> Redraw:
-    def redraw(x: torch.Tensor, artist: torch.Tensor) -> torch.Tensor:
+    def redraw(x: torch.Tensor, artist: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         out = torch.empty_like(x)
         for k in artist.unique().tolist():
             rows, pool = artist == k, portraits.pool[portraits.pool_artist == k]
@@ -131,7 +137,7 @@ def _method(model: Model, portraits: _Portraits, name: str, num_artists: int) ->
                 f"num_artists={num_artists}: train it on SyntheticPortraits with as many"
             )
 
-        def by_artist(x: torch.Tensor, artist: torch.Tensor) -> torch.Tensor:
+        def by_artist(x: torch.Tensor, artist: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
             out = torch.empty_like(x)
             for k in artist.unique().tolist():
                 rows = artist == k
@@ -140,12 +146,9 @@ def _method(model: Model, portraits: _Portraits, name: str, num_artists: int) ->
 
         return by_artist
     if "transfer(images, reference=...)" in can:
-        references = portraits.test  # a test portrait of the target artist per image, seeded
 
-        def by_reference(x: torch.Tensor, artist: torch.Tensor) -> torch.Tensor:
-            index = style_references(references, artist, seed=references.seed)
-            style = torch.stack([references[int(i)]["x"][:3] for i in index]).to(model.device)
-            return model.transfer(x.to(model.device), reference=style).float().cpu()
+        def by_reference(x: torch.Tensor, artist: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+            return model.transfer(x.to(model.device), reference=style.to(model.device)).float().cpu()
 
         return by_reference
     raise ValueError(f"row {name}: a {model.method} cannot transfer a style; it can: {', '.join(can)}")
@@ -172,7 +175,7 @@ def _score(
     for start in tqdm(range(0, items, batch_size), desc="  batches", leave=False):
         part = slice(start, start + batch_size)
         began = time.perf_counter()
-        x_fake = redraw(portraits.x[part], portraits.artist_trg[part]).float().clamp(-1, 1)
+        x_fake = redraw(portraits.x[part], portraits.artist_trg[part], portraits.style[part]).float().clamp(-1, 1)
         seconds += time.perf_counter() - began
         x_true = portraits.x_true[part]
         transfer.update(x_fake, x_true)
@@ -263,10 +266,7 @@ def evaluate(
     if train_steps is not None:
         check_count("train_steps", train_steps, 1)
     for name, configs in train.items():  # every config checked before anything runs
-        for config in configs:
-            if not Path(config).is_file():
-                raise ValueError(f"train.{name}: the config {config!r} does not exist")
-            last_checkpoint(config)
+        check_row(name, configs, train_steps)
     for name, path in checkpoints.items():
         if not Path(path).exists():
             raise ValueError(f"checkpoints.{name}={path!r} does not exist; train it first or fix the path")
@@ -284,7 +284,8 @@ def evaluate(
     settings: dict[str, Any] = {
         "num_artists": num_artists, "image_size": image_size, "seed": seed, "items": items, "pool": pool,
     }  # fmt: skip
-    settings.update(oracle_steps=oracle_steps, adversarial_steps=adversarial_steps, scores_version=SCORES_VERSION)
+    settings.update(oracle_steps=oracle_steps, adversarial_steps=adversarial_steps, batch_size=batch_size)
+    settings["scores_version"] = SCORES_VERSION
     settings["inception"] = None if inception is None else _file_key(inception)
     portraits = _Portraits(num_artists, image_size, seed, items, pool)
     oracle = load_oracle(num_artists, image_size, seed, steps=oracle_steps)
@@ -300,13 +301,14 @@ def evaluate(
         saved = folder / "rows" / f"{name}.json"
         pictures = saved.with_suffix(".pt")
         if saved.is_file() and pictures.is_file() and json.loads(saved.read_text()).get("key") == key:
-            rows[name] = json.loads(saved.read_text())["row"]
-            shown[name] = torch.load(pictures, weights_only=True)
-            tqdm.write(f"{name}: kept from {saved}")
-            continue
+            kept = torch.load(pictures, weights_only=True)
+            if len(kept) >= grid_items:  # else scored again, to show more of its pictures
+                rows[name], shown[name] = json.loads(saved.read_text())["row"], kept[:grid_items]
+                tqdm.write(f"{name}: kept from {saved}")
+                continue
         training_s: float | None = None
         if name == "identity":
-            method, redraw = "content unchanged", lambda x, artist: x
+            method, redraw = "content unchanged", lambda x, artist, style: x
         elif name == "nearest":
             method, redraw = "nearest training image of the target artist", _nearest(portraits)
         else:

@@ -14,16 +14,16 @@ from typing import Any
 
 import yaml
 
-__all__ = ["last_checkpoint", "stage_key", "train_row"]
+__all__ = ["check_row", "last_checkpoint", "stage_key", "train_row"]
 
 _FIT = "from animestyle.cli import main; main()"
 
 
-def last_checkpoint(config: str | Path) -> Path:
-    """Where the config's ``ModelCheckpoint`` writes ``last.ckpt`` (relative to the run's folder).
+def _checkpoint_arguments(config: str | Path) -> dict[str, Any]:
+    """The ``init_args`` of the config's ``ModelCheckpoint`` that saves ``last.ckpt``.
 
     Raises:
-        ValueError: naming the config when it is unreadable or saves no ``last.ckpt``.
+        ValueError: naming the config when it is unreadable or has no such callback with a ``dirpath``.
     """
     path = Path(config)
     try:
@@ -31,13 +31,47 @@ def last_checkpoint(config: str | Path) -> Path:
     except (OSError, yaml.YAMLError) as error:
         raise ValueError(f"train: cannot read the config {str(path)!r} ({error})") from None
     for callback in (settings.get("trainer") or {}).get("callbacks") or []:
-        arguments = callback.get("init_args") or {} if isinstance(callback, dict) else {}
-        if str(callback.get("class_path", "")).endswith("ModelCheckpoint") and arguments.get("save_last"):
-            return Path(arguments.get("dirpath", ".")) / "last.ckpt"
+        if not isinstance(callback, dict):
+            continue
+        arguments = callback.get("init_args") or {}
+        saves_last = str(callback.get("class_path", "")).endswith("ModelCheckpoint") and arguments.get("save_last")
+        if saves_last and arguments.get("dirpath"):
+            return dict(arguments)
     raise ValueError(
         f"train: {str(path)!r} has no ModelCheckpoint callback with save_last: true and a dirpath; "
         "add one (as every example config has), or train it yourself and give the checkpoint"
     )
+
+
+def last_checkpoint(config: str | Path) -> Path:
+    """Where the config's ``ModelCheckpoint`` writes ``last.ckpt`` (relative to the run's folder).
+
+    Raises:
+        ValueError: naming the config when it is unreadable or saves no ``last.ckpt`` in a ``dirpath``.
+    """
+    return Path(_checkpoint_arguments(config)["dirpath"]) / "last.ckpt"
+
+
+def check_row(name: str, configs: Sequence[str], max_steps: int | None = None) -> None:
+    """Refuse, before anything trains, a row of no config, a config that is missing or saves no
+    ``last.ckpt`` in a ``dirpath``, and a ``max_steps`` after which a ``last.ckpt`` would hold an
+    earlier step (Lightning saves ``last.ckpt`` at the end only when no periodic save came first).
+
+    Raises:
+        ValueError: naming the row, the config and the fix.
+    """
+    if not configs:
+        raise ValueError(f"train.{name}: give at least one config")
+    for config in configs:
+        if not Path(config).is_file():
+            raise ValueError(f"train.{name}: the config {config!r} does not exist")
+        every = _checkpoint_arguments(config).get("every_n_train_steps")
+        if max_steps is not None and isinstance(every, int) and 0 < every < max_steps and max_steps % every:
+            raise ValueError(
+                f"train.{name}: with {max_steps} steps the last.ckpt of {config} would hold step "
+                f"{max_steps // every * every} (it saves every {every} steps); give fewer than {every} "
+                f"steps or a multiple of {every}"
+            )
 
 
 def stage_key(config: str | Path, max_steps: int | None) -> dict[str, Any]:
@@ -48,32 +82,44 @@ def stage_key(config: str | Path, max_steps: int | None) -> dict[str, Any]:
     return {"config": str(path), "sha256": hashlib.sha256(settings.encode()).hexdigest(), "max_steps": max_steps}
 
 
+def _read_record(record: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The finished stages and the stage last started from ``record`` (empty when there is
+    none, or it is older or damaged: then everything trains again)."""
+    try:
+        saved = json.loads(record.read_text()) if record.is_file() else {}
+        return list(saved.get("stages", [])), dict(saved.get("started") or {})
+    except (ValueError, TypeError, AttributeError):
+        return [], {}
+
+
+def _write_record(record: Path, stages: list[dict[str, Any]], started: dict[str, Any] | None) -> None:
+    partial = record.with_suffix(".partial")
+    partial.write_text(json.dumps({"stages": stages, "started": started}, indent=1))
+    partial.replace(record)
+
+
 def train_row(name: str, configs: Sequence[str], folder: Path, max_steps: int | None = None) -> tuple[Path, float]:
     """Train the configs of row ``name`` in order inside ``folder`` (their relative outputs,
     and the earlier stages a later config reads, land there); ``max_steps`` overrides each
     config's (for short trial runs).
 
-    Each finished stage is recorded in ``folder/trained.json`` with its config's path and settings: a rerun
-    skips the stages that finished with the same configs, in the same order, and steps, so an
-    interrupted row resumes at the stage it was in (that stage starts over).
+    Each finished stage is recorded in ``folder/trained.json`` with its config's path and
+    settings: a rerun skips the stages that finished with the same configs, in the same order,
+    and steps. The stage in progress is recorded too, so an interrupted row resumes inside it
+    from its last periodic ``last.ckpt`` (``animestyle fit --ckpt_path``); its time counts the
+    training up to that checkpoint plus the time after the resume.
 
     Returns:
         the last config's ``last.ckpt`` and the seconds all its stages took to train.
 
     Raises:
-        ValueError: naming the row and the config that failed (its output is shown as it runs).
+        ValueError: naming the row and the config that failed (its output is shown as it
+            runs), or a ``max_steps`` that would leave an earlier step in a ``last.ckpt``.
     """
-    if not configs:
-        raise ValueError(f"train.{name}: give at least one config")
-    for config in configs:
-        if not Path(config).is_file():
-            raise ValueError(f"train.{name}: the config {config!r} does not exist")
+    check_row(name, configs, max_steps)
     checkpoints = [folder / last_checkpoint(config) for config in configs]
     record = folder / "trained.json"
-    try:
-        finished = json.loads(record.read_text())["stages"] if record.is_file() else []
-    except (ValueError, KeyError, TypeError):
-        finished = []  # an older or damaged record: train again
+    finished, started = _read_record(record)
     folder.mkdir(parents=True, exist_ok=True)
     stages: list[dict[str, Any]] = []
     for i, (config, checkpoint) in enumerate(zip(configs, checkpoints, strict=True)):
@@ -81,22 +127,27 @@ def train_row(name: str, configs: Sequence[str], folder: Path, max_steps: int | 
         if i < len(finished) and {k: finished[i].get(k) for k in key} == key and checkpoint.is_file():
             stages.append(finished[i])  # trained before, with the same config and steps
             continue
-        for stale in checkpoints[i:]:  # never scored or read by a later stage as if just trained
-            stale.unlink(missing_ok=True)
         command = [sys.executable, "-c", _FIT, "fit", "--config", key["config"]]
         if max_steps is not None:
             command += ["--trainer.max_steps", str(max_steps)]
-        print(f"train.{name}: animestyle fit --config {config} (in {folder})", flush=True)
+        resume = {k: started.get(k) for k in key} == key and checkpoint.is_file()
+        kept = 0.0
+        if resume:  # the training up to the checkpoint is kept, and counted
+            kept = float(started["before"]) + max(0.0, checkpoint.stat().st_mtime - float(started["began"]))
+            command += ["--ckpt_path", str(checkpoint.resolve())]
+        for stale in checkpoints[i + 1 if resume else i :]:  # never scored or read as if just trained
+            stale.unlink(missing_ok=True)
+        _write_record(record, stages, {**key, "began": time.time(), "before": kept})
+        finished, started = [], {}  # a later stage reads this one: every later stage trains again
+        resumed = f", resumed from {checkpoint}" if resume else ""
+        print(f"train.{name}: animestyle fit --config {config} (in {folder}{resumed})", flush=True)
         began = time.perf_counter()
         returncode = subprocess.run(command, cwd=folder, check=False).returncode  # its progress shows
-        seconds = time.perf_counter() - began
+        seconds = kept + time.perf_counter() - began
         if returncode != 0:
             raise ValueError(f"train.{name}: `animestyle fit --config {config}` failed (exit {returncode}; see above)")
         if not checkpoint.is_file():
             raise ValueError(f"train.{name}: `animestyle fit --config {config}` ended but {checkpoint} was not written")
         stages.append({**key, "seconds": seconds})
-        finished = []  # a later stage reads this one: every later stage trains again
-        partial = record.with_suffix(".partial")
-        partial.write_text(json.dumps({"stages": stages}, indent=1))
-        partial.replace(record)
+        _write_record(record, stages, None)
     return checkpoints[-1], sum(float(stage["seconds"]) for stage in stages)

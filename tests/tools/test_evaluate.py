@@ -108,6 +108,15 @@ def test_evaluate_writes_one_row_per_method_and_keeps_them_on_a_rerun(
     assert {p.name: p.stat().st_mtime_ns for p in (out / "rows").iterdir()} == before
     assert json.loads((out / "table.json").read_text())["rows"] == rows
 
+    fewer = run_evaluate(out, checkpoints, capsys, *train, "--grid_items", "2")  # its pictures kept are enough
+    assert all(f"{name}: kept" in fewer for name in rows)
+    with Image.open(out / "grid.png") as grid:
+        assert grid.size == (7 * 97 + 1, 2 * 97 + 1)
+    more = run_evaluate(out, {}, capsys, "--grid_items", "4")  # more pictures than were kept: scored again
+    assert "identity: kept" not in more
+    with Image.open(out / "grid.png") as grid:
+        assert grid.size == (4 * 97 + 1, 4 * 97 + 1)
+
 
 @pytest.mark.parametrize(
     ("checkpoints", "message"),

@@ -1,5 +1,5 @@
 """``train_row``, the training behind ``animestyle evaluate --train``: finished stages are kept,
-an interrupted row resumes at the stage it was in, and an edited config trains again. The
+an interrupted row resumes inside the stage it was in, and an edited config trains again. The
 ``animestyle fit`` child is replaced by a stand-in that writes the stage's ``last.ckpt``
 (tests/tools/test_evaluate.py runs the real one)."""
 
@@ -18,27 +18,31 @@ CONFIG = """
 trainer:
   callbacks:
     - class_path: lightning.pytorch.callbacks.ModelCheckpoint
-      init_args: {{dirpath: runs/{stage}, save_last: true}}
+      init_args: {{dirpath: runs/{stage}, save_last: true, every_n_train_steps: 10}}
 """
 
 
 class FakeFit:
     """Stands in for ``subprocess.run`` of ``animestyle fit``: records each config it is given,
-    writes its ``last.ckpt`` under the working folder, and fails the configs in ``failing``."""
+    writes its ``last.ckpt`` under the working folder, and fails the configs in ``failing``
+    (after a periodic ``last.ckpt`` for those in ``saved_before_failing``)."""
 
     def __init__(self) -> None:
         self.trained: list[str] = []
+        self.commands: list[list[str]] = []
         self.failing: set[str] = set()
+        self.saved_before_failing: set[str] = set()
 
     def __call__(self, command: list[str], cwd: Path, check: bool) -> subprocess.CompletedProcess[str]:
         config = Path(command[command.index("--config") + 1])
         self.trained.append(config.stem)
-        if config.stem in self.failing:
-            return subprocess.CompletedProcess(command, 1)
+        self.commands.append(command)
         checkpoint = cwd / training_runs.last_checkpoint(config)
+        if config.stem in self.failing and config.stem not in self.saved_before_failing:
+            return subprocess.CompletedProcess(command, 1)
         checkpoint.parent.mkdir(parents=True, exist_ok=True)
         checkpoint.write_text("weights")
-        return subprocess.CompletedProcess(command, 0)
+        return subprocess.CompletedProcess(command, 1 if config.stem in self.failing else 0)
 
 
 @pytest.fixture
@@ -75,6 +79,48 @@ def test_an_interrupted_row_resumes_at_the_stage_it_was_in(tmp_path: Path, fit: 
     fit.trained = []
     assert train_row("gadn", stages, out) == (checkpoint, seconds)  # all finished: nothing trains
     assert fit.trained == []
+
+
+def test_a_row_interrupted_after_a_periodic_checkpoint_resumes_from_it(tmp_path: Path, fit: FakeFit) -> None:
+    stages = configs(tmp_path, "stage1", "stage2")
+    out = tmp_path / "row"
+    train_row("gadn", stages, out)
+    stale = out / "runs" / "stage2" / "last.ckpt"
+    Path(stages[0]).write_text(CONFIG.format(stage="stage1") + "model: {init_args: {lr: 0.001}}\n")
+    fit.failing = fit.saved_before_failing = {"stage1"}  # killed after its periodic last.ckpt
+    fit.trained, fit.commands = [], []
+    with pytest.raises(ValueError, match="stage1"):
+        train_row("gadn", stages, out)
+    assert "--ckpt_path" not in fit.commands[0]  # an edited config starts over
+    assert not stale.is_file()  # the later stage's old checkpoint is gone
+
+    fit.failing, fit.trained, fit.commands = set(), [], []
+    train_row("gadn", stages, out)
+    assert fit.trained == ["stage1", "stage2"]
+    first = fit.commands[0]
+    assert first[first.index("--ckpt_path") + 1] == str((out / "runs" / "stage1" / "last.ckpt").resolve())
+    assert "--ckpt_path" not in fit.commands[1]  # the next stage had not started: from scratch
+
+
+def test_a_step_count_that_would_leave_an_earlier_checkpoint_is_refused(tmp_path: Path, fit: FakeFit) -> None:
+    stages = configs(tmp_path, "stage1")
+    with pytest.raises(
+        ValueError, match=r"train\.row: with 15 steps .* would hold step 10 .* fewer than 10 steps or a multiple of 10"
+    ):
+        train_row("row", stages, tmp_path / "row", max_steps=15)
+    assert fit.trained == []  # refused before anything trains
+    train_row("row", stages, tmp_path / "row", max_steps=20)
+    train_row("row", stages, tmp_path / "row", max_steps=5)
+    assert fit.trained == ["stage1", "stage1"]
+
+
+def test_a_config_without_a_checkpoint_folder_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "nofolder.yaml"
+    config.write_text(CONFIG.format(stage="x").replace("dirpath: runs/x, ", ""))
+    with pytest.raises(
+        ValueError, match=r"nofolder\.yaml' has no ModelCheckpoint callback with save_last: true and a dirpath"
+    ):
+        training_runs.last_checkpoint(config)
 
 
 def test_an_edited_config_trains_its_stage_and_every_later_one(tmp_path: Path, fit: FakeFit) -> None:
