@@ -14,10 +14,11 @@ crops works too.
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from animestyle.atomic import atomic_path
 
 __all__ = ["MANIFEST_COLUMNS", "SPLITS", "ManifestRow", "read_manifest", "write_manifest"]
 
@@ -42,12 +43,10 @@ class ManifestRow:
 
 def write_manifest(path: Path, rows: list[dict[str, Any]]) -> Path:
     """Write ``rows`` (dicts with the ``MANIFEST_COLUMNS``) as CSV, atomically."""
-    partial = path.with_name(f"{path.name}.partial-{os.getpid()}")
-    with partial.open("w", newline="", encoding="utf-8") as file:
+    with atomic_path(path) as partial, partial.open("w", newline="", encoding="utf-8") as file:
         writer = csv.DictWriter(file, fieldnames=MANIFEST_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(partial, path)
     return path
 
 

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
+from animestyle.atomic import atomic_path
 from animestyle.cache import cache_dir
 from animestyle.checks import check_count
 from animestyle.data.synthetic import (
@@ -286,7 +287,7 @@ def load_oracle(
     held_out = SyntheticPortraits(length=2000, num_artists=num_artists, size=image_size, seed=seed, split="test")
     oracle.metrics = evaluate_oracle(oracle, held_out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.partial")
-    torch.save({"hparams": dict(oracle.hparams), "state_dict": oracle.state_dict(), "metrics": oracle.metrics}, partial)
-    partial.replace(path)  # atomic: a crash never leaves a half-written oracle behind
+    with atomic_path(path) as partial:  # a crash never leaves a half-written oracle behind
+        state = {"hparams": dict(oracle.hparams), "state_dict": oracle.state_dict(), "metrics": oracle.metrics}
+        torch.save(state, partial)
     return oracle

@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from animestyle.atomic import write_text_atomic
 from animestyle.checks import check_count
 from animestyle.data.synthetic import SyntheticPortraits
 from animestyle.images import save_grid
@@ -322,9 +323,7 @@ def evaluate(
         rows[name] = {"method": method, **scores, "training_s": training_s}
         shown[name] = outputs[:grid_items]
         torch.save(shown[name], pictures)
-        partial = saved.with_suffix(".partial")
-        partial.write_text(json.dumps({"key": key, "row": rows[name]}, indent=1))
-        partial.replace(saved)  # a row is either whole or absent
+        write_text_atomic(saved, json.dumps({"key": key, "row": rows[name]}, indent=1))  # whole or absent
 
     _write_tables(folder, rows, settings)
     grid = torch.stack([portraits.x[:grid_items], portraits.x_true[:grid_items], *shown.values()], 1)

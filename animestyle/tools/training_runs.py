@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from animestyle.atomic import write_text_atomic
+
 __all__ = ["check_row", "last_checkpoint", "stage_key", "train_row"]
 
 _FIT = "from animestyle.cli import main; main()"
@@ -93,9 +95,7 @@ def _read_record(record: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 
 def _write_record(record: Path, stages: list[dict[str, Any]], started: dict[str, Any] | None) -> None:
-    partial = record.with_suffix(".partial")
-    partial.write_text(json.dumps({"stages": stages, "started": started}, indent=1))
-    partial.replace(record)
+    write_text_atomic(record, json.dumps({"stages": stages, "started": started}, indent=1))
 
 
 def train_row(name: str, configs: Sequence[str], folder: Path, max_steps: int | None = None) -> tuple[Path, float]:

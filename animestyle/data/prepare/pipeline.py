@@ -36,6 +36,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from animestyle.atomic import PARTIAL
 from animestyle.checks import check_count
 from animestyle.data.manifest import write_manifest
 from animestyle.data.prepare.detect import require_detector
@@ -254,7 +255,7 @@ def _work(
 ) -> tuple[PrepareReport, list[dict[str, Any]]]:
     """Crop what the journal does not already hold; the report of every record, and the
     journal entries of the illustrations that were read."""
-    for stale in [*out.glob("crops/*/*.partial-*"), *out.glob("*.partial-*")]:
+    for stale in [*out.glob(f"crops/*/*{PARTIAL}*"), *out.glob(f"*{PARTIAL}*")]:
         stale.unlink()  # files a killed run was writing
     journal_path = out / "progress.jsonl"
     done = _read_journal(journal_path)

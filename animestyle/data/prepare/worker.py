@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import math
 import multiprocessing
-import os
 import re
 import signal
 import sys
@@ -27,6 +26,7 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from animestyle.atomic import atomic_path
 from animestyle.data.prepare.detect import detect_faces
 from animestyle.data.prepare.geometry import crop_box, upright_crop
 from animestyle.data.prepare.sources import Record
@@ -129,12 +129,11 @@ def _crop_faces(record: Record, settings: Settings, out: Path, entry: dict[str, 
         crop = upright_crop(image, box, settings.size)
         path = folder / f"{slug(record.key)}_{k}.{settings.format}"
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.partial-{os.getpid()}")
-        if settings.format == "webp":  # lossless; method 0 writes fastest and reads as fast as any
-            crop.save(partial, format="WEBP", lossless=True, method=0)
-        else:
-            crop.save(partial, format="PNG")
-        os.replace(partial, path)  # atomic: a crop is whole or absent
+        with atomic_path(path) as partial:  # a crop is whole or absent
+            if settings.format == "webp":  # lossless; method 0 writes fastest and reads as fast as any
+                crop.save(partial, format="WEBP", lossless=True, method=0)
+            else:
+                crop.save(partial, format="PNG")
         entry["faces"].append(
             {
                 "path": path.relative_to(out).as_posix(),

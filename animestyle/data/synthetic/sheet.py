@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from animestyle.atomic import atomic_path
 from animestyle.data.synthetic.dataset import SyntheticPortraits
 from animestyle.data.synthetic.portrait import render
 
@@ -64,8 +65,7 @@ def save_contact_sheet(
     out = Path(out)
     sheet = contact_sheet(num_artists, num_contents, size, seed)
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    sheet.save(partial, format="PNG", optimize=True)
-    partial.replace(out)
+    with atomic_path(out) as partial:
+        sheet.save(partial, format="PNG", optimize=True)
     print(f"wrote {out} ({num_artists} artists x {num_contents} contents at {size} px)")
     return out
