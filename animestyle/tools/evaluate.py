@@ -28,6 +28,7 @@ interrupted run resumes.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -199,6 +200,37 @@ def _score(
     return scores, fakes
 
 
+def _check_trained_on(name: str, path: str, num_artists: int, seed: int) -> None:
+    """Refuse a checkpoint trained on other data than the portraits it would be scored on:
+    another seed or artist count draws other artists. Lightning keeps the data module's
+    arguments in a checkpoint; an exported folder has none and is not checked here."""
+    if Path(path).is_dir():
+        return
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # load() names what is wrong with the file when the row is reached
+        return
+    data = saved.get("datamodule_hyper_parameters") if isinstance(saved, dict) else None
+    if not isinstance(data, dict):
+        return
+    synthetic, source = data.get("synthetic"), data.get("manifest") or data.get("folder")
+    if dataclasses.is_dataclass(synthetic) and not isinstance(synthetic, type):
+        synthetic = dataclasses.asdict(synthetic)  # a SyntheticSource given in Python, not in a config
+    if not isinstance(synthetic, dict):
+        if not source:
+            return  # not known
+        raise ValueError(
+            f"checkpoints.{name} was trained on {source!r}, not on the synthetic portraits this evaluation "
+            "scores against their true renders; train it with data.synthetic (an example config's)"
+        )
+    trained = {"num_artists": synthetic.get("num_artists"), "seed": synthetic.get("seed")}
+    differ = {k: v for k, v in trained.items() if v != {"num_artists": num_artists, "seed": seed}[k]}
+    if differ:
+        said = ", ".join(f"{k}={v}" for k, v in differ.items())
+        use = " ".join(f"--{k} {v}" for k, v in differ.items())
+        raise ValueError(f"checkpoints.{name} was trained on SyntheticPortraits with {said}: run it with {use}")
+
+
 def _file_key(path: str) -> dict[str, Any]:
     stat = Path(path).stat()
     return {"checkpoint": str(Path(path).resolve()), "size": stat.st_size, "mtime": stat.st_mtime}
@@ -271,6 +303,7 @@ def evaluate(
     for name, path in checkpoints.items():
         if not Path(path).exists():
             raise ValueError(f"checkpoints.{name}={path!r} does not exist; train it first or fix the path")
+        _check_trained_on(name, path, num_artists, seed)
     check_count("num_artists", num_artists, 2)
     check_count("items", items, 4)  # KID needs subsets of at least 2 images
     check_count("pool", pool, num_artists)

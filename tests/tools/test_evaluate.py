@@ -16,7 +16,7 @@ from PIL import Image
 from animestyle.cli import main
 from animestyle.data.synthetic import SyntheticPortraits
 from animestyle.metrics import TransferScores, target_artists
-from animestyle.tools.evaluate import COLUMNS
+from animestyle.tools.evaluate import COLUMNS, _check_trained_on
 from animestyle.tools.training_runs import last_checkpoint
 
 SETTINGS = ["--num_artists", "4", "--image_size", "32", "--items", "8", "--pool", "16", "--grid_items", "3"]
@@ -141,6 +141,35 @@ def test_a_model_of_another_size_is_refused_with_the_size_to_use(stage1: Path, t
         "animestyle evaluate: error: row gadn: the model reads 32 px, this evaluation 64 px; "
         "run it with --image_size 32"
     )
+
+
+@pytest.mark.parametrize(
+    ("more", "expected"),
+    [
+        (["--seed", "1"], "seed=0: run it with --seed 0"),
+        (["--num_artists", "5"], "num_artists=4: run it with --num_artists 4"),
+    ],
+)
+def test_a_model_trained_on_other_portraits_is_refused_up_front(
+    stage1: Path, tmp_path: Path, more: list[str], expected: str
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["evaluate", "--checkpoints", json.dumps({"gadn": str(stage1)}), "--out", str(tmp_path / "out"),
+              *SETTINGS, *more])  # fmt: skip
+    assert (
+        str(stopped.value)
+        == f"animestyle evaluate: error: checkpoints.gadn was trained on SyntheticPortraits with {expected}"
+    )
+    assert not (tmp_path / "out").exists()  # nothing scored
+
+
+def test_a_model_trained_on_a_folder_is_refused_and_an_unknown_one_passes(tmp_path: Path) -> None:
+    folder_trained, unknown = tmp_path / "folder.ckpt", tmp_path / "unknown.ckpt"
+    torch.save({"datamodule_hyper_parameters": {"synthetic": None, "folder": "faces/"}}, folder_trained)
+    torch.save({"state_dict": {}}, unknown)
+    with pytest.raises(ValueError, match=r"checkpoints\.mine was trained on 'faces/', not on the synthetic portraits"):
+        _check_trained_on("mine", str(folder_trained), 8, 0)
+    _check_trained_on("mine", str(unknown), 8, 0)  # no data recorded (e.g. saved by hand): scored as given
 
 
 def test_a_config_that_saves_no_last_checkpoint_is_refused_before_training(tmp_path: Path) -> None:
