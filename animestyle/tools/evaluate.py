@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import time
 from collections.abc import Callable
@@ -357,14 +358,26 @@ def evaluate(
         shown[name] = outputs[:grid_items]
         torch.save(shown[name], pictures)
         write_text_atomic(saved, json.dumps({"key": key, "row": rows[name]}, indent=1))  # whole or absent
-
-    _write_tables(folder, rows, settings)
-    grid = torch.stack([portraits.x[:grid_items], portraits.x_true[:grid_items], *shown.values()], 1)
-    zoom = max(1, GRID_CELL // image_size)  # small portraits drawn larger, pixels kept sharp
-    cells = F.interpolate(grid.flatten(0, 1), scale_factor=zoom, mode="nearest")
-    save_grid(cells.view(*grid.shape[:3], *cells.shape[2:]), folder / "grid.png")
+        _write_outputs(folder, rows, settings, portraits, shown)  # the rows so far, should a later one stop
+    _write_outputs(folder, rows, settings, portraits, shown)
     write_all([folder / "table.md", folder / "table.csv", folder / "table.json", folder / "grid.png"])
     return rows
+
+
+def _write_outputs(
+    folder: Path,
+    rows: dict[str, dict[str, Any]],
+    settings: dict[str, Any],
+    portraits: _Portraits,
+    shown: dict[str, torch.Tensor],
+) -> None:
+    """``table.md``, ``table.csv``, ``table.json`` and ``grid.png`` of ``rows``."""
+    _write_tables(folder, rows, settings)
+    count = len(next(iter(shown.values())))
+    grid = torch.stack([portraits.x[:count], portraits.x_true[:count], *shown.values()], 1)
+    zoom = max(1, GRID_CELL // portraits.test.size)  # small portraits drawn larger, pixels kept sharp
+    cells = F.interpolate(grid.flatten(0, 1), scale_factor=zoom, mode="nearest")
+    save_grid(cells.view(*grid.shape[:3], *cells.shape[2:]), folder / "grid.png")
 
 
 def _shown(value: Any) -> Any:
@@ -379,9 +392,10 @@ def _write_tables(folder: Path, rows: dict[str, dict[str, Any]], settings: dict[
         f"artists, seed {settings['seed']}), each redrawn by another artist; scored against the true render. "
         "Grid columns: content, true render, then the rows in order."
     )
-    (folder / "table.md").write_text(intro + "\n\n" + markdown_table(header, cells) + "\n")
-    with (folder / "table.csv").open("w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(["row", "method", *(key for key, _ in COLUMNS)])
-        writer.writerows([[name, row["method"], *(row[key] for key, _ in COLUMNS)] for name, row in rows.items()])
-    (folder / "table.json").write_text(json.dumps({"settings": settings, "rows": rows}, indent=1))
+    write_text_atomic(folder / "table.md", intro + "\n\n" + markdown_table(header, cells) + "\n")
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["row", "method", *(key for key, _ in COLUMNS)])
+    writer.writerows([[name, row["method"], *(row[key] for key, _ in COLUMNS)] for name, row in rows.items()])
+    write_text_atomic(folder / "table.csv", text.getvalue())
+    write_text_atomic(folder / "table.json", json.dumps({"settings": settings, "rows": rows}, indent=1))

@@ -14,9 +14,8 @@ from PIL import Image
 
 from animestyle.data import AnimeFacesDataModule
 from animestyle.data.datamodule import SyntheticSource
-from animestyle.methods import AttributeClassifier, AttributeEditor, GADNStage1
+from animestyle.methods import AttributeClassifier, AttributeEditor, DualDiscriminatorNST, GADNStage1
 from tests.helpers import cpu_trainer
-from tests.methods.test_nst import MAKERS, _data
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # in an order of their own, to check that columns are matched by name
@@ -80,11 +79,16 @@ def stage1(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def nst(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A DualDiscriminatorNST checkpoint (reference-guided only) after one step."""
+    """A DualDiscriminatorNST checkpoint (reference-guided only) after one step, trained on the
+    stage-1 fixture's portraits (4 artists), so that ``animestyle evaluate`` scores both."""
     root = tmp_path_factory.mktemp("nst")
     torch.manual_seed(0)
-    model = MAKERS["dual"]()
+    model = DualDiscriminatorNST(4, 32, widths=(8, 16, 16), patch_width=8, style_width=8, style_dim=4)
+    data = AnimeFacesDataModule(
+        synthetic=SyntheticSource(num_artists=4, train_size=16, val_size=8), image_size=32, batch_size=4,
+        attributes=[], style_pairs=True,
+    )  # fmt: skip
     trainer = cpu_trainer(root, max_steps=1, limit_val_batches=0)
-    trainer.fit(model, _data())
+    trainer.fit(model, data)
     trainer.save_checkpoint(root / "nst.ckpt")
     return root / "nst.ckpt"

@@ -163,6 +163,26 @@ def test_a_model_trained_on_other_portraits_is_refused_up_front(
     assert not (tmp_path / "out").exists()  # nothing scored
 
 
+def test_the_rows_before_a_failing_one_are_in_the_table(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.ckpt"
+    broken.write_text("not a checkpoint")
+    with pytest.raises(SystemExit, match="broken"):
+        main(
+            [
+                "evaluate",
+                "--checkpoints",
+                json.dumps({"broken": str(broken)}),
+                "--out",
+                str(tmp_path / "out"),
+                *SETTINGS,
+            ]
+        )
+    rows = json.loads((tmp_path / "out" / "table.json").read_text())["rows"]
+    assert list(rows) == ["identity", "nearest"]
+    with Image.open(tmp_path / "out" / "grid.png") as grid:  # content, true render, identity, nearest
+        assert grid.size == (4 * 97 + 1, 3 * 97 + 1)
+
+
 def test_a_model_trained_on_a_folder_is_refused_and_an_unknown_one_passes(tmp_path: Path) -> None:
     folder_trained, unknown = tmp_path / "folder.ckpt", tmp_path / "unknown.ckpt"
     torch.save({"datamodule_hyper_parameters": {"synthetic": None, "folder": "faces/"}}, folder_trained)
