@@ -1,4 +1,4 @@
-"""Files written whole or not at all: a reader (or a rerun after a crash) never finds half a file."""
+"""Files written whole or not at all: a reader, or a rerun after a killed process, never finds half a file."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ __all__ = ["PARTIAL", "atomic_path", "write_text_atomic"]
 
 PARTIAL = ".partial-"
 """Marks the temporary file beside its target: ``<name>.partial-<pid>`` (one per process, so
-two writers never share one; a folder's leftovers are ``*.partial-*``)."""
+two processes writing one file never share it; a folder's leftovers are ``*.partial-*``)."""
 
 
 @contextmanager

@@ -31,6 +31,7 @@ import csv
 import dataclasses
 import io
 import json
+import pickle
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,10 +39,12 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+import yaml
 from tqdm.auto import tqdm
 
-from animestyle.atomic import write_text_atomic
+from animestyle.atomic import atomic_path, write_text_atomic
 from animestyle.checks import check_count
+from animestyle.data.datamodule import SyntheticSource
 from animestyle.data.synthetic import SyntheticPortraits
 from animestyle.images import save_grid
 from animestyle.inference import Model, load
@@ -105,7 +108,10 @@ class _Portraits:
         self.artist_src = torch.tensor([test.artist(i) for i in range(items)])
         self.artist_trg = target_artists(self.artist_src, num_artists, seed)
         self.x_true = torch.stack([test.transfer(i, int(a)) for i, a in enumerate(self.artist_trg)])
-        references = style_references(test, self.artist_trg, seed=seed + 1)  # a stream of its own
+        try:
+            references = style_references(test, self.artist_trg, seed=seed + 1)  # a stream of its own
+        except ValueError as error:
+            raise ValueError(f"items={items}: {error}, e.g. --items {4 * items}") from None
         self.style = torch.stack([test[int(i)]["x"][:3] for i in references])
         train = SyntheticPortraits(length=pool, num_artists=num_artists, size=image_size, seed=seed, split="train")
         self.pool = torch.stack([train[i]["x"][:3] for i in range(pool)])
@@ -201,35 +207,62 @@ def _score(
     return scores, fakes
 
 
-def _check_trained_on(name: str, path: str, num_artists: int, seed: int) -> None:
-    """Refuse a checkpoint trained on other data than the portraits it would be scored on:
-    another seed or artist count draws other artists. Lightning keeps the data module's
-    arguments in a checkpoint; an exported folder has none and is not checked here."""
-    if Path(path).is_dir():
-        return
+def _kept_row(
+    saved: Path, pictures: Path, key: dict[str, Any], grid_items: int
+) -> tuple[dict[str, Any], torch.Tensor] | None:
+    """A row finished before with the same ``key`` and its first ``grid_items`` pictures; None
+    when there is none, or it is damaged or has fewer pictures (then it is scored again)."""
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception:  # load() names what is wrong with the file when the row is reached
-        return
-    data = saved.get("datamodule_hyper_parameters") if isinstance(saved, dict) else None
+        record = json.loads(saved.read_text())
+        if record.get("key") != key:
+            return None
+        row, kept = record["row"], torch.load(pictures, weights_only=True)
+    except (OSError, RuntimeError, EOFError, ValueError, AttributeError, KeyError, pickle.UnpicklingError):
+        return None
+    return (row, kept[:grid_items]) if len(kept) >= grid_items else None
+
+
+def _check_data(trained: str, data: Any, wanted: dict[str, int]) -> None:
+    """Refuse a model trained on other data than the portraits it would be scored on: another
+    seed or artist count draws other artists, another size other pictures.
+
+    Args:
+        trained: who trained on it, for the message (e.g. ``"checkpoints.gadn was trained"``).
+        data: the ``data`` arguments of its config or checkpoint (Lightning keeps them in one);
+            what they leave out is the data module's default.
+        wanted: this evaluation's ``num_artists``, ``seed`` and ``image_size``.
+    """
     if not isinstance(data, dict):
-        return
+        return  # not known (e.g. a checkpoint saved by hand): scored as given
     synthetic, source = data.get("synthetic"), data.get("manifest") or data.get("folder")
     if dataclasses.is_dataclass(synthetic) and not isinstance(synthetic, type):
         synthetic = dataclasses.asdict(synthetic)  # a SyntheticSource given in Python, not in a config
-    if not isinstance(synthetic, dict):
-        if not source:
-            return  # not known
+    if source and not synthetic:
         raise ValueError(
-            f"checkpoints.{name} was trained on {source!r}, not on the synthetic portraits this evaluation "
-            "scores against their true renders; train it with data.synthetic (an example config's)"
+            f"{trained} on {source!r}, not on the synthetic portraits this evaluation scores against their "
+            "true renders; train it with data.synthetic (as an example config does)"
         )
-    trained = {"num_artists": synthetic.get("num_artists"), "seed": synthetic.get("seed")}
-    differ = {k: v for k, v in trained.items() if v != {"num_artists": num_artists, "seed": seed}[k]}
+    synthetic = {**dataclasses.asdict(SyntheticSource()), **(synthetic if isinstance(synthetic, dict) else {})}
+    used = {"num_artists": synthetic["num_artists"], "seed": synthetic["seed"]}
+    if "image_size" in data:
+        used["image_size"] = data["image_size"]
+    differ = {k: v for k, v in used.items() if v != wanted[k]}
     if differ:
         said = ", ".join(f"{k}={v}" for k, v in differ.items())
         use = " ".join(f"--{k} {v}" for k, v in differ.items())
-        raise ValueError(f"checkpoints.{name} was trained on SyntheticPortraits with {said}: run it with {use}")
+        raise ValueError(f"{trained} on SyntheticPortraits with {said}: run it with {use}")
+
+
+def _data_of_checkpoint(path: str) -> Any:
+    """The ``data`` arguments Lightning keeps in a checkpoint (None for an exported folder, or
+    a file that does not load: :func:`~animestyle.inference.load` names what is wrong with it)."""
+    if Path(path).is_dir():
+        return None
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError):
+        return None
+    return saved.get("datamodule_hyper_parameters") if isinstance(saved, dict) else None
 
 
 def _file_key(path: str) -> dict[str, Any]:
@@ -299,12 +332,16 @@ def evaluate(
         raise ValueError(f"the rows {twice} are both in train and in checkpoints; name each row once")
     if train_steps is not None:
         check_count("train_steps", train_steps, 1)
+    wanted = {"num_artists": num_artists, "seed": seed, "image_size": image_size}
     for name, configs in train.items():  # every config checked before anything runs
         check_row(name, configs, train_steps)
+        for config in configs:
+            data = (yaml.safe_load(Path(config).read_text()) or {}).get("data")
+            _check_data(f"train.{name}: {config} trains", data, wanted)
     for name, path in checkpoints.items():
         if not Path(path).exists():
             raise ValueError(f"checkpoints.{name}={path!r} does not exist; train it first or fix the path")
-        _check_trained_on(name, path, num_artists, seed)
+        _check_data(f"checkpoints.{name} was trained", _data_of_checkpoint(path), wanted)
     check_count("num_artists", num_artists, 2)
     check_count("items", items, 4)  # KID needs subsets of at least 2 images
     check_count("pool", pool, num_artists)
@@ -335,12 +372,11 @@ def evaluate(
         key = {**settings, **source}
         saved = folder / "rows" / f"{name}.json"
         pictures = saved.with_suffix(".pt")
-        if saved.is_file() and pictures.is_file() and json.loads(saved.read_text()).get("key") == key:
-            kept = torch.load(pictures, weights_only=True)
-            if len(kept) >= grid_items:  # else scored again, to show more of its pictures
-                rows[name], shown[name] = json.loads(saved.read_text())["row"], kept[:grid_items]
-                tqdm.write(f"{name}: kept from {saved}")
-                continue
+        kept = _kept_row(saved, pictures, key, grid_items)
+        if kept is not None:
+            rows[name], shown[name] = kept
+            tqdm.write(f"{name}: kept from {saved}")
+            continue
         training_s: float | None = None
         if name == "identity":
             method, redraw = "content unchanged", lambda x, artist, style: x
@@ -356,7 +392,8 @@ def evaluate(
         scores, outputs = _score(redraw, portraits, oracle, batch_size, adversarial_steps, inception)
         rows[name] = {"method": method, **scores, "training_s": training_s}
         shown[name] = outputs[:grid_items]
-        torch.save(shown[name], pictures)
+        with atomic_path(pictures) as partial:
+            torch.save(shown[name], partial)
         write_text_atomic(saved, json.dumps({"key": key, "row": rows[name]}, indent=1))  # whole or absent
         _write_outputs(folder, rows, settings, portraits, shown)  # the rows so far, should a later one stop
     _write_outputs(folder, rows, settings, portraits, shown)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
 import yaml
 
 from animestyle.atomic import write_text_atomic
@@ -67,11 +68,18 @@ def check_row(name: str, configs: Sequence[str], max_steps: int | None = None) -
     for config in configs:
         if not Path(config).is_file():
             raise ValueError(f"train.{name}: the config {config!r} does not exist")
-        every = _checkpoint_arguments(config).get("every_n_train_steps")
-        if max_steps is not None and isinstance(every, int) and 0 < every < max_steps and max_steps % every:
+        arguments = _checkpoint_arguments(config)
+        folder = Path(arguments["dirpath"])
+        if folder.is_absolute() or ".." in folder.parts:  # shared between --out folders: not this row's
             raise ValueError(
-                f"train.{name}: with {max_steps} steps the last.ckpt of {config} would hold step "
-                f"{max_steps // every * every} (it saves every {every} steps); give fewer than {every} "
+                f"train.{name}: {config} saves its checkpoints in {str(folder)!r}, outside the row's folder; "
+                "give a relative dirpath without '..' (as the example configs do)"
+            )
+        every, steps = arguments.get("every_n_train_steps"), max_steps or _config_steps(config)
+        if steps is not None and isinstance(every, int) and 0 < every < steps and steps % every:
+            raise ValueError(
+                f"train.{name}: with {steps} steps the last.ckpt of {config} would hold step "
+                f"{steps // every * every} (it saves every {every} steps); give fewer than {every} "
                 f"steps or a multiple of {every}"
             )
 
@@ -84,14 +92,35 @@ def stage_key(config: str | Path, max_steps: int | None) -> dict[str, Any]:
     return {"config": str(path), "sha256": hashlib.sha256(settings.encode()).hexdigest(), "max_steps": max_steps}
 
 
+def _config_steps(config: str | Path) -> int | None:
+    """The config's ``trainer.max_steps`` (None when it sets none)."""
+    steps = ((yaml.safe_load(Path(config).read_text()) or {}).get("trainer") or {}).get("max_steps")
+    return steps if isinstance(steps, int) and steps > 0 else None
+
+
+def _saved_step(checkpoint: Path) -> int:
+    """The optimizer step ``checkpoint`` was saved at (Lightning's ``global_step``)."""
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
+    return int(saved.get("global_step", -1)) if isinstance(saved, dict) else -1
+
+
 def _read_record(record: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The finished stages and the stage last started from ``record`` (empty when there is
-    none, or it is older or damaged: then everything trains again)."""
+    none, or it is older or damaged: then those stages train again)."""
     try:
         saved = json.loads(record.read_text()) if record.is_file() else {}
-        return list(saved.get("stages", [])), dict(saved.get("started") or {})
-    except (ValueError, TypeError, AttributeError):
+        stages, started = saved.get("stages", []), saved.get("started") or {}
+    except (ValueError, AttributeError):
         return [], {}
+
+    def timed(entry: object, *keys: str) -> bool:
+        return isinstance(entry, dict) and all(isinstance(entry.get(k), int | float) for k in keys)
+
+    if not (isinstance(stages, list) and all(timed(stage, "seconds") for stage in stages)):
+        stages = []
+    if not timed(started, "began", "trained_s"):
+        started = {}
+    return stages, started
 
 
 def _write_record(record: Path, stages: list[dict[str, Any]], started: dict[str, Any] | None) -> None:
@@ -133,11 +162,11 @@ def train_row(name: str, configs: Sequence[str], folder: Path, max_steps: int | 
         resume = {k: started.get(k) for k in key} == key and checkpoint.is_file()
         kept = 0.0
         if resume:  # the training up to the checkpoint is kept, and counted
-            kept = float(started["before"]) + max(0.0, checkpoint.stat().st_mtime - float(started["began"]))
+            kept = float(started["trained_s"]) + max(0.0, checkpoint.stat().st_mtime - float(started["began"]))
             command += ["--ckpt_path", str(checkpoint.resolve())]
         for stale in checkpoints[i + 1 if resume else i :]:  # never scored or read as if just trained
             stale.unlink(missing_ok=True)
-        _write_record(record, stages, {**key, "began": time.time(), "before": kept})
+        _write_record(record, stages, {**key, "began": time.time(), "trained_s": kept})
         finished, started = [], {}  # a later stage reads this one: every later stage trains again
         resumed = f", resumed from {checkpoint}" if resume else ""
         print(f"train.{name}: animestyle fit --config {config} (in {folder}{resumed})", flush=True)
@@ -148,6 +177,12 @@ def train_row(name: str, configs: Sequence[str], folder: Path, max_steps: int | 
             raise ValueError(f"train.{name}: `animestyle fit --config {config}` failed (exit {returncode}; see above)")
         if not checkpoint.is_file():
             raise ValueError(f"train.{name}: `animestyle fit --config {config}` ended but {checkpoint} was not written")
+        steps = max_steps or _config_steps(config)
+        if steps is not None and (saved := _saved_step(checkpoint)) < steps:  # e.g. a last.ckpt of another run
+            raise ValueError(
+                f"train.{name}: `animestyle fit --config {config}` ended but {checkpoint} holds step {saved} "
+                f"of {steps}; delete {folder} to train this row from the start"
+            )
         stages.append({**key, "seconds": seconds})
         _write_record(record, stages, None)
     return checkpoints[-1], sum(float(stage["seconds"]) for stage in stages)

@@ -16,7 +16,7 @@ from PIL import Image
 from animestyle.cli import main
 from animestyle.data.synthetic import SyntheticPortraits
 from animestyle.metrics import TransferScores, target_artists
-from animestyle.tools.evaluate import COLUMNS, _check_trained_on
+from animestyle.tools.evaluate import COLUMNS, _check_data, _kept_row
 from animestyle.tools.training_runs import last_checkpoint
 
 SETTINGS = ["--num_artists", "4", "--image_size", "32", "--items", "8", "--pool", "16", "--grid_items", "3"]
@@ -138,9 +138,10 @@ def test_a_model_of_another_size_is_refused_with_the_size_to_use(stage1: Path, t
         main(["evaluate", "--checkpoints", json.dumps({"gadn": str(stage1)}), "--out", str(tmp_path), *SETTINGS,
               "--image_size", "64"])  # fmt: skip
     assert str(stopped.value) == (
-        "animestyle evaluate: error: row gadn: the model reads 32 px, this evaluation 64 px; "
+        "animestyle evaluate: error: checkpoints.gadn was trained on SyntheticPortraits with image_size=32: "
         "run it with --image_size 32"
     )
+    assert not (tmp_path / "rows").exists()  # refused before anything is scored
 
 
 @pytest.mark.parametrize(
@@ -183,13 +184,39 @@ def test_the_rows_before_a_failing_one_are_in_the_table(tmp_path: Path) -> None:
         assert grid.size == (4 * 97 + 1, 3 * 97 + 1)
 
 
-def test_a_model_trained_on_a_folder_is_refused_and_an_unknown_one_passes(tmp_path: Path) -> None:
-    folder_trained, unknown = tmp_path / "folder.ckpt", tmp_path / "unknown.ckpt"
-    torch.save({"datamodule_hyper_parameters": {"synthetic": None, "folder": "faces/"}}, folder_trained)
-    torch.save({"state_dict": {}}, unknown)
-    with pytest.raises(ValueError, match=r"checkpoints\.mine was trained on 'faces/', not on the synthetic portraits"):
-        _check_trained_on("mine", str(folder_trained), 8, 0)
-    _check_trained_on("mine", str(unknown), 8, 0)  # no data recorded (e.g. saved by hand): scored as given
+def test_a_config_trained_on_other_portraits_is_refused_before_training(tmp_path: Path) -> None:
+    config = tmp_path / "adain.yaml"
+    config.write_text(TINY_ADAIN)
+    with pytest.raises(SystemExit) as stopped:
+        main(["evaluate", "--train", json.dumps({"adain": [str(config)]}), "--out", str(tmp_path / "out"), *SETTINGS,
+              "--seed", "1", "--image_size", "64"])  # fmt: skip
+    assert str(stopped.value) == (
+        f"animestyle evaluate: error: train.adain: {config} trains on SyntheticPortraits with seed=0, "
+        "image_size=32: run it with --seed 0 --image_size 32"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_damaged_row_is_scored_again(tmp_path: Path) -> None:
+    saved, pictures = tmp_path / "gadn.json", tmp_path / "gadn.pt"
+    saved.write_text(json.dumps({"key": {"seed": 0}, "row": {"l1": 0.1}}))
+    torch.save(torch.zeros(3, 3, 8, 8), pictures)
+    row, kept = _kept_row(saved, pictures, {"seed": 0}, grid_items=2)
+    assert row == {"l1": 0.1}
+    assert kept.shape == (2, 3, 8, 8)
+    assert _kept_row(saved, pictures, {"seed": 1}, grid_items=2) is None  # other settings
+    assert _kept_row(saved, pictures, {"seed": 0}, grid_items=4) is None  # too few pictures kept
+    pictures.write_bytes(pictures.read_bytes()[:100])  # a write cut short
+    assert _kept_row(saved, pictures, {"seed": 0}, grid_items=2) is None
+
+
+def test_a_model_trained_on_a_folder_is_refused_and_an_unknown_one_passes() -> None:
+    wanted = {"num_artists": 8, "seed": 0, "image_size": 32}
+    with pytest.raises(ValueError, match=r"^checkpoints\.mine was trained on 'faces/', not on the synthetic portraits"):
+        _check_data("checkpoints.mine was trained", {"synthetic": None, "folder": "faces/"}, wanted)
+    _check_data("checkpoints.mine was trained", None, wanted)  # no data recorded (e.g. saved by hand): as given
+    with pytest.raises(ValueError, match=r"num_artists=32: run it with --num_artists 32$"):
+        _check_data("checkpoints.mine was trained", {"synthetic": None}, wanted)  # the data module's default
 
 
 def test_a_config_that_saves_no_last_checkpoint_is_refused_before_training(tmp_path: Path) -> None:

@@ -5,11 +5,13 @@ an interrupted row resumes inside the stage it was in, and an edited config trai
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 from animestyle.tools import training_runs
 from animestyle.tools.training_runs import train_row
@@ -41,7 +43,8 @@ class FakeFit:
         if config.stem in self.failing and config.stem not in self.saved_before_failing:
             return subprocess.CompletedProcess(command, 1)
         checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        checkpoint.write_text("weights")
+        steps = int(command[command.index("--trainer.max_steps") + 1]) if "--trainer.max_steps" in command else 0
+        torch.save({"global_step": steps}, checkpoint)
         return subprocess.CompletedProcess(command, 1 if config.stem in self.failing else 0)
 
 
@@ -69,9 +72,10 @@ def test_an_interrupted_row_resumes_at_the_stage_it_was_in(tmp_path: Path, fit: 
         train_row("gadn", stages, out)
     assert fit.trained == ["stage1", "classifier", "stage2"]
 
-    fit.failing, fit.trained = set(), []
+    fit.failing, fit.trained, fit.commands = set(), [], []
     checkpoint, seconds = train_row("gadn", stages, out)
     assert fit.trained == ["stage2"]  # the two finished stages are kept
+    assert "--ckpt_path" not in fit.commands[0]  # it stopped before any checkpoint: from scratch
     assert checkpoint == out / "runs" / "stage2" / "last.ckpt"
     assert checkpoint.is_file()
     assert seconds > 0
@@ -94,12 +98,17 @@ def test_a_row_interrupted_after_a_periodic_checkpoint_resumes_from_it(tmp_path:
     assert "--ckpt_path" not in fit.commands[0]  # an edited config starts over
     assert not stale.is_file()  # the later stage's old checkpoint is gone
 
+    # The training up to the checkpoint counts: say it began 100 s before the checkpoint was saved.
+    record = json.loads((out / "trained.json").read_text())
+    record["started"]["began"] = (out / "runs" / "stage1" / "last.ckpt").stat().st_mtime - 100
+    (out / "trained.json").write_text(json.dumps(record))
     fit.failing, fit.trained, fit.commands = set(), [], []
     train_row("gadn", stages, out)
     assert fit.trained == ["stage1", "stage2"]
     first = fit.commands[0]
     assert first[first.index("--ckpt_path") + 1] == str((out / "runs" / "stage1" / "last.ckpt").resolve())
     assert "--ckpt_path" not in fit.commands[1]  # the next stage had not started: from scratch
+    assert json.loads((out / "trained.json").read_text())["stages"][0]["seconds"] >= 100
 
 
 def test_a_step_count_that_would_leave_an_earlier_checkpoint_is_refused(tmp_path: Path, fit: FakeFit) -> None:
@@ -114,13 +123,22 @@ def test_a_step_count_that_would_leave_an_earlier_checkpoint_is_refused(tmp_path
     assert fit.trained == ["stage1", "stage1"]
 
 
-def test_a_config_without_a_checkpoint_folder_is_refused(tmp_path: Path) -> None:
+def test_a_config_without_a_checkpoint_folder_of_the_rows_own_is_refused(tmp_path: Path, fit: FakeFit) -> None:
     config = tmp_path / "nofolder.yaml"
     config.write_text(CONFIG.format(stage="x").replace("dirpath: runs/x, ", ""))
-    with pytest.raises(
-        ValueError, match=r"nofolder\.yaml' has no ModelCheckpoint callback with save_last: true and a dirpath"
-    ):
-        training_runs.last_checkpoint(config)
+    with pytest.raises(ValueError, match=r"nofolder\.yaml' has no ModelCheckpoint callback with save_last: true"):
+        train_row("row", [str(config)], tmp_path / "row")
+    config.write_text(CONFIG.format(stage="../shared"))
+    with pytest.raises(ValueError, match=r"train\.row: .*nofolder\.yaml saves its checkpoints in 'runs/\.\./shared'"):
+        train_row("row", [str(config)], tmp_path / "row")
+    assert fit.trained == []
+
+
+def test_a_checkpoint_short_of_the_configs_steps_is_refused(tmp_path: Path, fit: FakeFit) -> None:
+    (config,) = configs(tmp_path, "stage1")
+    Path(config).write_text(CONFIG.format(stage="stage1") + "  max_steps: 10\n")  # the fake saves step 0
+    with pytest.raises(ValueError, match=r"train\.row: .* ended but .*last\.ckpt holds step 0 of 10; delete .*row"):
+        train_row("row", [config], tmp_path / "row")
 
 
 def test_an_edited_config_trains_its_stage_and_every_later_one(tmp_path: Path, fit: FakeFit) -> None:
@@ -149,10 +167,11 @@ def test_a_missing_checkpoint_or_a_damaged_record_trains_again(tmp_path: Path, f
     train_row("row", stages, out)
     assert fit.trained == ["stage1", "stage2"]
 
-    (out / "trained.json").write_text("{not json")
-    fit.trained = []
-    train_row("row", stages, out)
-    assert fit.trained == ["stage1", "stage2"]
+    for damaged in ("{not json", '{"stages": [1, 2]}', '{"stages": [], "started": {"began": "x"}}'):
+        (out / "trained.json").write_text(damaged)
+        fit.trained = []
+        train_row("row", stages, out)
+        assert fit.trained == ["stage1", "stage2"]
 
 
 def test_a_stage_that_writes_no_checkpoint_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
