@@ -143,7 +143,7 @@ def train_row(name: str, configs: Sequence[str], folder: Path, max_steps: int | 
 
     Raises:
         ValueError: naming the row and the config that failed (its output is shown as it
-            runs), or a ``max_steps`` that would leave an earlier step in a ``last.ckpt``.
+            runs), or whose ``last.ckpt`` would hold, or holds, an earlier step than its steps.
     """
     check_row(name, configs, max_steps)
     checkpoints = [folder / last_checkpoint(config) for config in configs]
