@@ -177,7 +177,8 @@ def train_row(name: str, configs: Sequence[str], folder: Path, max_steps: int | 
             raise ValueError(f"train.{name}: `animestyle fit --config {config}` failed (exit {returncode}; see above)")
         if not checkpoint.is_file():
             raise ValueError(f"train.{name}: `animestyle fit --config {config}` ended but {checkpoint} was not written")
-        steps = max_steps or _config_steps(config)
+        # A config that counts steps (not one that stops after a batch or an epoch, as Gatys's) must reach them.
+        steps = (max_steps or config_steps) if (config_steps := _config_steps(config)) is not None else None
         if steps is not None and (saved := _saved_step(checkpoint)) < steps:  # e.g. a last.ckpt of another run
             raise ValueError(
                 f"train.{name}: `animestyle fit --config {config}` ended but {checkpoint} holds step {saved} "

@@ -141,6 +141,20 @@ def test_a_checkpoint_short_of_the_configs_steps_is_refused(tmp_path: Path, fit:
         train_row("row", [config], tmp_path / "row")
 
 
+def test_a_config_that_counts_no_steps_takes_a_step_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As Gatys's config: nothing trains and its last.ckpt holds step 0, whatever --train_steps says."""
+
+    def no_steps(command: list[str], cwd: Path, check: bool) -> subprocess.CompletedProcess[str]:
+        checkpoint = cwd / training_runs.last_checkpoint(command[command.index("--config") + 1])
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"global_step": 0}, checkpoint)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(training_runs.subprocess, "run", no_steps)
+    checkpoint, _ = train_row("gatys", configs(tmp_path, "gatys"), tmp_path / "row", max_steps=20)
+    assert checkpoint.is_file()
+
+
 def test_an_edited_config_trains_its_stage_and_every_later_one(tmp_path: Path, fit: FakeFit) -> None:
     stages = configs(tmp_path, "stage1", "classifier", "stage2")
     out = tmp_path / "row"
