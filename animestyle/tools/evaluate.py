@@ -39,7 +39,6 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-import yaml
 from tqdm.auto import tqdm
 
 from animestyle.atomic import atomic_path, write_text_atomic
@@ -47,7 +46,8 @@ from animestyle.checks import check_count
 from animestyle.data.datamodule import SyntheticSource
 from animestyle.data.synthetic import SyntheticPortraits
 from animestyle.images import save_grid
-from animestyle.inference import Model, load
+from animestyle.inference import METHODS, Model, load
+from animestyle.methods.base import CheckpointError, read_checkpoint
 from animestyle.metrics import (
     DomainFeatures,
     OracleScores,
@@ -63,7 +63,7 @@ from animestyle.metrics import (
 )
 from animestyle.metrics.oracle import STEPS as ORACLE_STEPS
 from animestyle.tools.files import write_all
-from animestyle.tools.training_runs import check_row, stage_key, train_row
+from animestyle.tools.training_runs import check_row, read_config, stage_key, train_row
 
 __all__ = ["COLUMNS", "evaluate"]
 
@@ -253,16 +253,17 @@ def _check_data(trained: str, data: Any, wanted: dict[str, int]) -> None:
         raise ValueError(f"{trained} on SyntheticPortraits with {said}: run it with {use}")
 
 
-def _data_of_checkpoint(path: str) -> Any:
+def _data_of_checkpoint(name: str, path: str) -> Any:
     """The ``data`` arguments Lightning keeps in a checkpoint (None for an exported folder, or
-    a file that does not load: :func:`~animestyle.inference.load` names what is wrong with it)."""
+    a file that is no method's checkpoint: :func:`~animestyle.inference.load` names what is
+    wrong with it when its row is reached)."""
     if Path(path).is_dir():
         return None
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError):
+        checkpoint = read_checkpoint(path, f"checkpoints.{name}", tuple(METHODS), "")
+    except CheckpointError:
         return None
-    return saved.get("datamodule_hyper_parameters") if isinstance(saved, dict) else None
+    return checkpoint.get("datamodule_hyper_parameters")
 
 
 def _file_key(path: str) -> dict[str, Any]:
@@ -336,12 +337,11 @@ def evaluate(
     for name, configs in train.items():  # every config checked before anything runs
         check_row(name, configs, train_steps)
         for config in configs:
-            data = (yaml.safe_load(Path(config).read_text()) or {}).get("data")
-            _check_data(f"train.{name}: {config} trains", data, wanted)
+            _check_data(f"train.{name}: {config} trains", read_config(config).get("data"), wanted)
     for name, path in checkpoints.items():
         if not Path(path).exists():
             raise ValueError(f"checkpoints.{name}={path!r} does not exist; train it first or fix the path")
-        _check_data(f"checkpoints.{name} was trained", _data_of_checkpoint(path), wanted)
+        _check_data(f"checkpoints.{name} was trained", _data_of_checkpoint(name, path), wanted)
     check_count("num_artists", num_artists, 2)
     check_count("items", items, 4)  # KID needs subsets of at least 2 images
     check_count("pool", pool, num_artists)

@@ -12,14 +12,31 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
 import yaml
 
 from animestyle.atomic import write_text_atomic
+from animestyle.inference import METHODS
+from animestyle.methods.base import read_checkpoint
 
-__all__ = ["check_row", "last_checkpoint", "stage_key", "train_row"]
+__all__ = ["check_row", "last_checkpoint", "read_config", "stage_key", "train_row"]
 
 _FIT = "from animestyle.cli import main; main()"
+
+
+def read_config(config: str | Path) -> dict[str, Any]:
+    """The settings of a YAML config (``{}`` when it is empty).
+
+    Raises:
+        ValueError: naming the config when it is unreadable or not a mapping of settings.
+    """
+    path = Path(config)
+    try:
+        settings = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ValueError(f"train: cannot read the config {str(path)!r} ({error})") from None
+    if not isinstance(settings, dict):
+        raise ValueError(f"train: the config {str(path)!r} is not a mapping of settings")
+    return settings
 
 
 def _checkpoint_arguments(config: str | Path) -> dict[str, Any]:
@@ -29,11 +46,7 @@ def _checkpoint_arguments(config: str | Path) -> dict[str, Any]:
         ValueError: naming the config when it is unreadable or has no such callback with a ``dirpath``.
     """
     path = Path(config)
-    try:
-        settings = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise ValueError(f"train: cannot read the config {str(path)!r} ({error})") from None
-    for callback in (settings.get("trainer") or {}).get("callbacks") or []:
+    for callback in (read_config(path).get("trainer") or {}).get("callbacks") or []:
         if not isinstance(callback, dict):
             continue
         arguments = callback.get("init_args") or {}
@@ -88,20 +101,20 @@ def stage_key(config: str | Path, max_steps: int | None) -> dict[str, Any]:
     """What a finished stage was trained from: the config's path and settings (its comments
     aside), and the step override."""
     path = Path(config).resolve()
-    settings = json.dumps(yaml.safe_load(path.read_text()), sort_keys=True, default=str)
+    settings = json.dumps(read_config(path), sort_keys=True, default=str)
     return {"config": str(path), "sha256": hashlib.sha256(settings.encode()).hexdigest(), "max_steps": max_steps}
 
 
 def _config_steps(config: str | Path) -> int | None:
     """The config's ``trainer.max_steps`` (None when it sets none)."""
-    steps = ((yaml.safe_load(Path(config).read_text()) or {}).get("trainer") or {}).get("max_steps")
+    steps = (read_config(config).get("trainer") or {}).get("max_steps")
     return steps if isinstance(steps, int) and steps > 0 else None
 
 
 def _saved_step(checkpoint: Path) -> int:
     """The optimizer step ``checkpoint`` was saved at (Lightning's ``global_step``)."""
-    saved = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
-    return int(saved.get("global_step", -1)) if isinstance(saved, dict) else -1
+    saved = read_checkpoint(checkpoint, "last.ckpt", tuple(METHODS), "delete it and train the row again")
+    return int(saved.get("global_step", -1))
 
 
 def _read_record(record: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:

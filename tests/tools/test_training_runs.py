@@ -44,7 +44,7 @@ class FakeFit:
             return subprocess.CompletedProcess(command, 1)
         checkpoint.parent.mkdir(parents=True, exist_ok=True)
         steps = int(command[command.index("--trainer.max_steps") + 1]) if "--trainer.max_steps" in command else 0
-        torch.save({"global_step": steps}, checkpoint)
+        torch.save({"global_step": steps, "animestyle": {"method": "AdaIN"}}, checkpoint)
         return subprocess.CompletedProcess(command, 1 if config.stem in self.failing else 0)
 
 
@@ -147,7 +147,7 @@ def test_a_config_that_counts_no_steps_takes_a_step_override(tmp_path: Path, mon
     def no_steps(command: list[str], cwd: Path, check: bool) -> subprocess.CompletedProcess[str]:
         checkpoint = cwd / training_runs.last_checkpoint(command[command.index("--config") + 1])
         checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"global_step": 0}, checkpoint)
+        torch.save({"global_step": 0, "animestyle": {"method": "GatysNST"}}, checkpoint)
         return subprocess.CompletedProcess(command, 0)
 
     monkeypatch.setattr(training_runs.subprocess, "run", no_steps)
