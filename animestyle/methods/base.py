@@ -15,7 +15,7 @@ non-finite loss term, naming it, before its update.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -233,6 +233,21 @@ class AdversarialModule(AnimeStyleModule):
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         optimizer.step()
+
+    def update_together(
+        self, steps: Sequence[tuple[LightningOptimizer, torch.Tensor]], parts: Mapping[str, torch.Tensor]
+    ) -> None:
+        """A simultaneous update from one forward pass: check ``parts``, backpropagate each
+        loss into its own optimizer's parameters only, then step every optimizer (GADN stage
+        1's ``c1_update="together"``: one C1 forward feeds C1's loss and E/G's adversarial term)."""
+        self.check_finite(parts)
+        for optimizer, _ in steps:
+            optimizer.zero_grad(set_to_none=True)
+        for i, (optimizer, loss) in enumerate(steps):
+            params = [p for group in optimizer.param_groups for p in group["params"] if p.requires_grad]
+            self.manual_backward(loss, inputs=params, retain_graph=i + 1 < len(steps))
+        for optimizer, _ in steps:
+            optimizer.step()
 
     def finish_iteration(self) -> None:
         """Step every LR scheduler once and count the iteration."""

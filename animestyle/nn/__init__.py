@@ -9,7 +9,7 @@ from animestyle.nn.gaussian import GaussianHead
 from animestyle.nn.haar import haar_merge, haar_split
 from animestyle.nn.modes import eval_mode
 from animestyle.nn.nested_dropout import NestedDropout
-from animestyle.nn.residual import ResidualDown, ResidualSame, ResidualUp, WNResidual
+from animestyle.nn.residual import ResidualDown, ResidualSame, ResidualUp, WNResidual, fuse_elementwise
 from animestyle.nn.stu import SelectiveTransferUnit
 from animestyle.nn.style_bank import StyleBank
 from animestyle.nn.tiled_code import append_tiled, tile
@@ -34,6 +34,7 @@ __all__ = [
     "append_tiled",
     "channel_statistics",
     "eval_mode",
+    "fuse_elementwise",
     "haar_merge",
     "haar_split",
     "tile",

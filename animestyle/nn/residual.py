@@ -21,10 +21,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from animestyle.nn import fused
 from animestyle.nn.activation import StandardisedPReLU, TPReLU
 from animestyle.nn.weight_norm import weight_normed
 
-__all__ = ["Mix", "ResidualDown", "ResidualSame", "ResidualUp", "WNResidual", "unit_norm_"]
+__all__ = ["Mix", "ResidualDown", "ResidualSame", "ResidualUp", "WNResidual", "fuse_elementwise", "unit_norm_"]
 
 
 @torch.no_grad()
@@ -46,7 +47,10 @@ def _projection(in_channels: int, out_channels: int) -> nn.Conv2d | None:
 
 class Mix(nn.Module):
     """``residual * a + shortcut * b`` with per-channel ``a``, ``b`` initialised to
-    ``sqrt(residual_share)`` and ``sqrt(1 - residual_share)``: (B, C, ...) twice -> (B, C, ...)."""
+    ``sqrt(residual_share)`` and ``sqrt(1 - residual_share)``: (B, C, ...) twice -> (B, C, ...).
+
+    With ``fused`` set (:func:`fuse_elementwise`) it runs as one compiled kernel, and so does
+    :meth:`activate` with the block's activation."""
 
     def __init__(self, channels: int, residual_share: float):
         super().__init__()
@@ -54,10 +58,28 @@ class Mix(nn.Module):
             raise ValueError(f"residual_share={residual_share} must be in (0, 1)")
         self.residual_scale = nn.Parameter(torch.full((1, channels, 1, 1), math.sqrt(residual_share)))
         self.shortcut_scale = nn.Parameter(torch.full((1, channels, 1, 1), math.sqrt(1 - residual_share)))
+        self.fused = False
 
     def forward(self, residual: torch.Tensor, shortcut: torch.Tensor) -> torch.Tensor:
-        # addcmul: one fused pass instead of two multiplications and an addition
-        return torch.addcmul(shortcut * self.shortcut_scale, residual, self.residual_scale)
+        function = fused.compiled(fused.mix) if self.fused else fused.mix
+        return function(residual, shortcut, self.residual_scale, self.shortcut_scale)
+
+    def activate(self, act: nn.Module, z: torch.Tensor, shortcut: torch.Tensor) -> torch.Tensor:
+        """``self(act(z), shortcut)``; one kernel for both when fused and ``act`` is a
+        :class:`StandardisedPReLU`."""
+        if not (self.fused and isinstance(act, StandardisedPReLU)):
+            return self(act(z), shortcut)
+        return fused.compiled(fused.prelu_mix)(
+            z, shortcut, act.prelu.weight, act.shift, act.scale, self.residual_scale, self.shortcut_scale
+        )
+
+
+def fuse_elementwise(module: nn.Module, on: bool = True) -> None:
+    """Run every :class:`Mix` in ``module`` (and its block's activation) as compiled kernels
+    (:mod:`animestyle.nn.fused`); parameters and checkpoints are unchanged."""
+    for child in module.modules():
+        if isinstance(child, Mix):
+            child.fused = on
 
 
 class ResidualDown(nn.Module):
@@ -80,7 +102,7 @@ class ResidualDown(nn.Module):
         shortcut = F.avg_pool2d(x, 2)
         if self.project is not None:
             shortcut = self.project(shortcut)
-        return self.mix(self.act(self.conv(x)), shortcut)
+        return self.mix.activate(self.act, self.conv(x), shortcut)
 
 
 class ResidualSame(nn.Module):
@@ -98,7 +120,7 @@ class ResidualSame(nn.Module):
         self.mix = Mix(channels, residual_share)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.mix(self.act(self.conv(x)), x)
+        return self.mix.activate(self.act, self.conv(x), x)
 
 
 class ResidualUp(nn.Module):
@@ -122,7 +144,7 @@ class ResidualUp(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shortcut = x if self.project is None else self.project(x)
         shortcut = F.interpolate(shortcut, scale_factor=2.0, mode="nearest")
-        return self.mix(self.act(self.conv(x)), shortcut)
+        return self.mix.activate(self.act, self.conv(x), shortcut)
 
 
 class WNResidual(nn.Module):

@@ -85,12 +85,12 @@ def ours(stage: int, size: int, batch: int, timing: tuple[int, int, float], prec
     L.seed_everything(0, verbose=False)
     data = synthetic_data(size, batch, ARTISTS, channels="rgba")
     architecture = {"channels": "rgba", "depth": options["depth"]}
-    speedups = {"channels_last": options["channels_last"], "compile": options["compile"]}
+    speedups = {k: options[k] for k in ("channels_last", "compile", "fuse")}
     with tempfile.TemporaryDirectory(prefix="gadn_benchmark_") as root:
         folder = Path(root)
         model: L.LightningModule
         if stage == 1:
-            model = GADNStage1(ARTISTS, size, **architecture, **speedups)
+            model = GADNStage1(ARTISTS, size, **architecture, **speedups, c1_update=options["c1_update"])
         else:  # stage 2 starts from checkpoints: make untrained ones, as fast as possible
             for name, module in (
                 ("stage1", GADNStage1(ARTISTS, size, **architecture)),
@@ -306,6 +306,9 @@ def main() -> None:
     parser.add_argument("--depth", default="reference", choices=["reference", "shallow"])
     parser.add_argument("--channels-last", action="store_true")
     parser.add_argument("--compile", action="store_true", help="torch.compile the networks")
+    parser.add_argument("--fuse", action="store_true", help="one compiled kernel per block's activation and mix")
+    parser.add_argument("--c1-update", default="first", choices=["first", "together"],
+                        help="stage 1: 'together' is the official code's rule (one C1 pass: its FLOPs)")  # fmt: skip
     parser.add_argument("--official", type=Path, help="a local checkout of the official code: time it side by side")
     parser.add_argument("--rounds", type=int, default=3, help="with --official: rounds of both sides, alternating")
     parser.add_argument("--networks", action="store_true", help="print parameters and FLOPs per network, then exit")
@@ -317,7 +320,7 @@ def main() -> None:
         parser.error(f"--official {args.official}: no trainers/stage1.py there; give a checkout of "
                      "github.com/stormraiser/adversarial-disentangle")  # fmt: skip
     warnings.filterwarnings("ignore")
-    options = {"depth": args.depth, "channels_last": args.channels_last, "compile": args.compile}
+    options = {k: getattr(args, k) for k in ("depth", "channels_last", "compile", "fuse", "c1_update")}
     timing = (args.iterations, args.warmup, args.seconds)
 
     def measure(name: str, size: int, precision: str) -> dict:
@@ -333,8 +336,8 @@ def main() -> None:
     header = " ".join(f"{name:>{width}}" for name, width in [*columns, ("peak GiB", 9), ("GFLOP/iter", 11)])
     if start(args, measure, header if args.official is None else f"torch {torch.__version__}; fp32 on both sides"):
         return
-    flags = ["--batch", str(args.batch), "--depth", args.depth]
-    flags += [f"--{k.replace('_', '-')}" for k in ("channels_last", "compile") if options[k]]
+    flags = ["--batch", str(args.batch), "--depth", args.depth, "--c1-update", args.c1_update]
+    flags += [f"--{k.replace('_', '-')}" for k in ("channels_last", "compile", "fuse") if options[k]]
     if args.official is not None:
         results = side_by_side(args, [*flags, "--official", str(args.official)])
     else:

@@ -319,6 +319,32 @@ def test_stage1_training_step_trains_c1_then_e_g_s(tmp_path: Path) -> None:
     assert len(grads.steps[1]) - len(grads.steps[0]) == n_e_g_s  # every parameter of E, G and S
 
 
+def test_stage1_together_update_takes_both_gradients_from_one_c1_pass(tmp_path: Path) -> None:
+    """``c1_update="together"``: before either optimizer steps, C1 has the gradient of its own
+    loss only (as in the default order, whose C1 step comes first) and E, G, S all have theirs."""
+    steps = {}
+    for mode in ("first", "together"):
+        torch.manual_seed(0)
+        model = GADNStage1(**TINY, c1_update=mode)
+        grads = _GradientsAtSteps()
+        run = trainer(tmp_path / mode, max_steps=2, limit_val_batches=0, num_sanity_val_steps=0, callbacks=[grads])
+        run.fit(model, train_dataloaders=float_batches(1))
+        steps[mode] = grads.steps
+    first, together = steps["first"][0], steps["together"][0]
+    c1 = {n: g for n, g in together.items() if n.startswith("c1.")}
+    assert c1.keys() == first.keys()
+    for name, grad in c1.items():
+        torch.testing.assert_close(grad, first[name], msg=name)
+    n_e_g_s = sum(1 for n, _ in model.named_parameters() if not n.startswith("c1."))
+    assert len(together) - len(c1) == n_e_g_s
+    assert all(g.abs().sum() > 0 for g in together.values())
+
+
+def test_stage1_names_an_unknown_c1_update() -> None:
+    with pytest.raises(ValueError, match=r"c1_update='after'.*'first' or 'together'"):
+        GADNStage1(**TINY, c1_update="after")  # type: ignore[arg-type]
+
+
 def test_stage2_training_step_trains_d_and_c2_then_g_and_s(checkpoints: dict[str, Path], tmp_path: Path) -> None:
     torch.manual_seed(0)
     model = GADNStage2(num_artists=4, image_size=32, stage1_checkpoint=str(checkpoints["stage1"]))

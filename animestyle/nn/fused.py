@@ -1,0 +1,47 @@
+"""The elementwise tail of a GADN residual block as one compiled kernel (opt-in).
+
+A block's activation and mix (``StandardisedPReLU`` then ``Mix``) are five elementwise passes
+forward and about ten backward in eager PyTorch; on a CPU they cost as much as a good part of
+the convolutions. ``torch.compile`` fuses each direction into one pass. The convolutions stay
+eager (oneDNN / cuDNN), so the FLOPs are unchanged. Needs a C++ compiler on a CPU (Triton on
+a GPU), and compiles once per process (seconds to a minute).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["compiled", "mix", "prelu_mix"]
+
+
+def mix(
+    residual: torch.Tensor, shortcut: torch.Tensor, residual_scale: torch.Tensor, shortcut_scale: torch.Tensor
+) -> torch.Tensor:
+    """``residual * residual_scale + shortcut * shortcut_scale`` (per-channel scales (1, C, 1, 1))."""
+    return torch.addcmul(shortcut * shortcut_scale, residual, residual_scale)
+
+
+def prelu_mix(
+    z: torch.Tensor,
+    shortcut: torch.Tensor,
+    slope: torch.Tensor,
+    shift: torch.Tensor,
+    scale: torch.Tensor,
+    residual_scale: torch.Tensor,
+    shortcut_scale: torch.Tensor,
+) -> torch.Tensor:
+    """:func:`mix` of the standardised PReLU ``(prelu(z, slope) - shift) * scale`` and ``shortcut``:
+    (B, C, H, W) twice -> (B, C, H, W)."""
+    return mix((F.prelu(z, slope) - shift) * scale, shortcut, residual_scale, shortcut_scale)
+
+
+@functools.cache
+def compiled(function: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """``torch.compile(function)`` with dynamic shapes, made once per process: one kernel
+    serves every block of every width and size (static shapes would recompile per width and
+    fall back to eager after eight)."""
+    return torch.compile(function, dynamic=True)
