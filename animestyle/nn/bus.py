@@ -4,9 +4,9 @@ Sec. 4.3, "increasing the number of blocks"; the official code's default)."""
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from animestyle.nn import fused
 from animestyle.nn.residual import Mix, unit_norm_
 
 __all__ = ["BusBlock"]
@@ -20,7 +20,8 @@ class BusBlock(nn.Module):
     channel, the weights are ``softplus`` and normalised over the positions, so each bus
     channel pools the values where its own weight is high. This gives a convolutional
     network the whole picture's context at every level for the price of two 1x1
-    convolutions.
+    convolutions. Fused with its :class:`Mix` (:func:`~animestyle.nn.residual.fuse_elementwise`),
+    the pooling is one compiled kernel too.
 
     Args:
         channels: ``C``.
@@ -40,7 +41,6 @@ class BusBlock(nn.Module):
         self.mix = Mix(channels, residual_share)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        value = self.value(x).flatten(2)  # (B, bus, HW)
-        weight = F.softplus(self.weight(x).flatten(2))
-        pooled = (value * weight).sum(2) / (weight.sum(2) + 1e-4)  # (B, bus)
+        pool = fused.compiled(fused.attention_pool) if self.mix.fused else fused.attention_pool
+        pooled = pool(self.value(x).flatten(2), self.weight(x).flatten(2))  # (B, bus)
         return self.mix(self.read(pooled)[:, :, None, None], x)

@@ -1,10 +1,11 @@
-"""The elementwise tail of a GADN residual block as one compiled kernel (opt-in).
+"""The elementwise tails of GADN's blocks as compiled kernels (opt-in).
 
-A block's activation and mix (``StandardisedPReLU`` then ``Mix``) are five elementwise passes
-forward and about ten backward in eager PyTorch; on a CPU they cost as much as a good part of
-the convolutions. ``torch.compile`` fuses each direction into one pass. The convolutions stay
-eager (oneDNN / cuDNN), so the FLOPs are unchanged. Needs a C++ compiler on a CPU (Triton on
-a GPU), and compiles once per process (seconds to a minute).
+A residual block's activation and mix (``StandardisedPReLU`` then ``Mix``) are five
+elementwise passes forward and about ten backward in eager PyTorch, the bus block's pooling
+four; on a CPU they cost as much as a good part of the convolutions. ``torch.compile`` fuses
+each direction into one pass. The convolutions stay eager (oneDNN / cuDNN), so the FLOPs are
+unchanged. Needs a C++ compiler on a CPU (Triton on a GPU), and compiles once per process
+(seconds to a minute).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-__all__ = ["compiled", "mix", "prelu_mix"]
+__all__ = ["attention_pool", "compiled", "mix", "prelu_mix"]
 
 
 def mix(
@@ -37,6 +38,13 @@ def prelu_mix(
     """:func:`mix` of the standardised PReLU ``(prelu(z, slope) - shift) * scale`` and ``shortcut``:
     (B, C, H, W) twice -> (B, C, H, W)."""
     return mix((F.prelu(z, slope) - shift) * scale, shortcut, residual_scale, shortcut_scale)
+
+
+def attention_pool(value: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Per channel, the mean of ``value`` over positions weighted by ``softplus(weight)``:
+    (B, C, N) twice -> (B, C) (the bus block's pooling)."""
+    w = F.softplus(weight)
+    return (value * w).sum(2) / (w.sum(2) + 1e-4)
 
 
 @functools.cache
