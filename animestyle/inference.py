@@ -94,6 +94,7 @@ def load_checkpoint(
     cls, saved_arguments = METHODS[record["method"]], saved.get("hyper_parameters", {})
     overrides = {"style_weights": None} if "style_weights" in saved_arguments else {}
     overrides.update(_legacy_arguments(cls, saved_arguments))
+    overrides.update(_without_compiling(saved_arguments))
     model = cls.load_from_checkpoint(path, map_location="cpu", weights_only=True, **overrides)
     return model.eval(), record
 
@@ -127,7 +128,8 @@ def load_export(folder: str | Path) -> tuple[Any, dict[str, Any]]:
     if not weights_path.is_file():
         raise CheckpointError(f"{str(weights_path)!r} does not exist; {_EXPORT_FIX}")
     cls = METHODS[method]
-    module = cls(**_constructor_arguments(cls, {**arguments, **_legacy_arguments(cls, arguments)}))
+    arguments.update({**_legacy_arguments(cls, arguments), **_without_compiling(arguments)})
+    module = cls(**_constructor_arguments(cls, arguments))
     try:
         module.load_state_dict(load_file(weights_path), strict=True)
     except Exception as error:  # a truncated file, or weights of another model
@@ -135,6 +137,13 @@ def load_export(folder: str | Path) -> tuple[Any, dict[str, Any]]:
             f"{str(weights_path)!r} does not fit {str(config_path)!r} ({error}); {_EXPORT_FIX}"
         ) from None
     return module.eval(), record
+
+
+def _without_compiling(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Training speed-ups that compile on first use (``compile``, ``fuse``: a C++ compiler on
+    a CPU), switched off where ``arguments`` turn them on: a loaded model runs wherever it is
+    loaded, not where it trained, and computes the same without them."""
+    return {name: False for name in ("compile", "fuse") if arguments.get(name)}
 
 
 def _legacy_arguments(cls: type[AnimeStyleModule], arguments: dict[str, Any]) -> dict[str, Any]:

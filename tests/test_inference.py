@@ -43,6 +43,22 @@ def test_load_gives_the_trained_model_in_eval_mode(stage1_checkpoint: Path) -> N
     assert (model.method, model.image_size, model.channels) == ("GADNStage1", 32, "rgb")
 
 
+def test_load_switches_off_the_compiling_speed_ups_a_model_trained_with(tmp_path: Path) -> None:
+    """A checkpoint trained with ``fuse``/``compile`` loads as plain eager modules: the machine
+    that uses it may have no C++ compiler."""
+    model = GADNStage1(num_artists=4, image_size=32, widths=[8, 16, 32], fc_width=16, content_dim=8, style_dim=4,
+                       fuse=True, compile=True)  # fmt: skip
+    assert any(getattr(m, "fused", False) for m in model.modules())
+    assert any(m._compiled_call_impl is not None for m in model.modules())
+    trainer = cpu_trainer(tmp_path, max_steps=0)
+    trainer.strategy.connect(model)
+    trainer.save_checkpoint(tmp_path / "fused.ckpt")
+    loaded = animestyle.load(tmp_path / "fused.ckpt", device="cpu").module
+    assert not any(getattr(m, "fused", False) for m in loaded.modules())
+    assert all(m._compiled_call_impl is None for m in loaded.modules())  # what nn.Module.compile() sets
+    assert (loaded.hparams["fuse"], loaded.hparams["compile"]) == (False, False)
+
+
 def test_load_checkpoint_returns_the_record_and_refuses_other_methods(stage1_checkpoint: Path) -> None:
     _model, record = load_checkpoint(stage1_checkpoint, ("GADNStage1",))
     assert record["method"] == "GADNStage1"
