@@ -51,5 +51,13 @@ def attention_pool(value: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 def compiled(function: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
     """``torch.compile(function)`` with dynamic shapes, made once per process: one kernel
     serves every block of every width and size (static shapes would recompile per width and
-    fall back to eager after eight)."""
+    fall back to eager after eight).
+
+    It turns off torch's donated buffers for the process (``torch._functorch.config``; they
+    only save memory), so that a graph through the kernels can be backpropagated twice
+    (``retain_graph=True``, as GADN's ``c1_update="together"`` does): torch reads the
+    setting when the backward runs, so it cannot be scoped to these kernels."""
+    import torch._functorch.config
+
+    torch._functorch.config.donated_buffer = False
     return torch.compile(function, dynamic=True)

@@ -54,3 +54,15 @@ def test_fuse_elementwise_can_be_turned_off() -> None:
     fuse_elementwise(block)
     fuse_elementwise(block, on=False)
     assert not block.mix.fused
+
+
+def test_a_fused_graph_can_be_backpropagated_twice() -> None:
+    """``retain_graph=True`` through the compiled kernels (GADN's ``c1_update="together"``)."""
+    torch.manual_seed(0)
+    block = torch.nn.Sequential(ResidualSame(4), BusBlock(4))
+    fuse_elementwise(block)
+    x = torch.randn(2, 4, 8, 8, requires_grad=True)
+    y = block(x).square().mean()
+    (first,) = torch.autograd.grad(y, x, retain_graph=True)
+    (second,) = torch.autograd.grad(y, x)
+    torch.testing.assert_close(second, first)
