@@ -1,5 +1,6 @@
 """``animestyle.inference``: checkpoints into ready models, image files into batches."""
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from animestyle.data.datamodule import SyntheticSource
 from animestyle.data.synthetic import SyntheticPortraits
 from animestyle.inference import METHODS, Model, load_checkpoint, load_images
 from animestyle.methods import AttributeEditor, CheckpointError, GADNStage1, GADNStage2
+from animestyle.tools.export import export
 from tests.helpers import cpu_trainer
 
 
@@ -43,20 +45,25 @@ def test_load_gives_the_trained_model_in_eval_mode(stage1_checkpoint: Path) -> N
     assert (model.method, model.image_size, model.channels) == ("GADNStage1", 32, "rgb")
 
 
-def test_load_switches_off_the_compiling_speed_ups_a_model_trained_with(tmp_path: Path) -> None:
-    """A checkpoint trained with ``fuse``/``compile`` loads as plain eager modules: the machine
-    that uses it may have no C++ compiler."""
+@pytest.mark.parametrize("speed_up", ["fuse", "compile"])
+def test_load_switches_off_the_compiling_speed_ups_a_model_trained_with(tmp_path: Path, speed_up: str) -> None:
+    """A checkpoint trained with ``fuse`` or ``compile``, and its export, load as plain eager
+    modules: the machine that uses them may have no C++ compiler."""
     model = GADNStage1(num_artists=4, image_size=32, widths=[8, 16, 32], fc_width=16, content_dim=8, style_dim=4,
-                       fuse=True, compile=True)  # fmt: skip
-    assert any(getattr(m, "fused", False) for m in model.modules())
-    assert any(m._compiled_call_impl is not None for m in model.modules())
+                       **{speed_up: True})  # fmt: skip
+    assert any(getattr(m, "fused", False) or m._compiled_call_impl is not None for m in model.modules())
     trainer = cpu_trainer(tmp_path, max_steps=0)
     trainer.strategy.connect(model)
-    trainer.save_checkpoint(tmp_path / "fused.ckpt")
-    loaded = animestyle.load(tmp_path / "fused.ckpt", device="cpu").module
-    assert not any(getattr(m, "fused", False) for m in loaded.modules())
-    assert all(m._compiled_call_impl is None for m in loaded.modules())  # what nn.Module.compile() sets
-    assert (loaded.hparams["fuse"], loaded.hparams["compile"]) == (False, False)
+    trainer.save_checkpoint(tmp_path / "trained.ckpt")
+    export(str(tmp_path / "trained.ckpt"), str(tmp_path / "exported"))
+    config = json.loads((tmp_path / "exported" / "config.json").read_text())
+    config["arguments"][speed_up] = True  # an export written with the speed-up on
+    (tmp_path / "exported" / "config.json").write_text(json.dumps(config))
+    for source in ("trained.ckpt", "exported"):
+        loaded = animestyle.load(tmp_path / source, device="cpu").module
+        assert not any(getattr(m, "fused", False) for m in loaded.modules()), source
+        assert all(m._compiled_call_impl is None for m in loaded.modules()), source  # what nn.Module.compile() sets
+        assert (loaded.hparams["fuse"], loaded.hparams["compile"]) == (False, False), source
 
 
 def test_load_checkpoint_returns_the_record_and_refuses_other_methods(stage1_checkpoint: Path) -> None:

@@ -239,7 +239,14 @@ class AdversarialModule(AnimeStyleModule):
     ) -> None:
         """A simultaneous update from one forward pass: check ``parts``, backpropagate each
         loss into its own optimizer's parameters only, then step every optimizer (GADN stage
-        1's ``c1_update="together"``: one C1 forward feeds C1's loss and E/G's adversarial term)."""
+        1's ``c1_update="together"``: one C1 forward feeds C1's loss and E/G's adversarial term).
+        Refused under precision ``16-mixed``: Lightning updates the loss scale after each step."""
+        if self.trainer.precision == "16-mixed":  # its loss scale may change at each step
+            raise ValueError(
+                "a simultaneous update (GADN's c1_update: together) cannot run with precision 16-mixed: "
+                "the loss scale may change at the first optimizer's step, and the later optimizers' "
+                "gradients would be unscaled by the new one; use bf16-mixed or 32-true, or c1_update: first"
+            )
         self.check_finite(parts)
         for optimizer, _ in steps:
             optimizer.zero_grad(set_to_none=True)

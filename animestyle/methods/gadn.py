@@ -156,6 +156,8 @@ class _Architecture(AnimeStyleModule):
         )
 
     def _speedups(self, channels_last: bool, compile: bool, fuse: bool) -> None:
+        if fuse and compile:  # a compiled network already fuses its elementwise work
+            raise ValueError("fuse=True and compile=True: compile already fuses what fuse does; set only one")
         if fuse:
             fuse_elementwise(self)
         if channels_last:
@@ -257,7 +259,8 @@ class GADNStage1(_Architecture, AdversarialModule):
         c1_input: ``"generated"`` (paper: C1 reads ``G(E(x), S(a'))``) or ``"code"`` (the
             ablation of Appendix C.1: an MLP C1 reads ``E(x)``).
         c1_update: ``"first"`` (C1 steps, then E/G/S read it again) or ``"together"`` (the
-            official code: one C1 forward feeds both updates, which step together).
+            official code: one C1 forward feeds both updates, which step together; not with
+            precision ``16-mixed``, whose loss scale may change between the two steps).
         cap_c1_at_prior: official code: push C1's belief in the source artist down only to
             the class prior, not further.
         other_artist: ``"random"`` (paper) or ``"next"`` (official code), see
@@ -280,6 +283,7 @@ class GADNStage1(_Architecture, AdversarialModule):
         compile: ``torch.compile`` the networks (in place; checkpoints are unchanged).
         fuse: run each residual block's activation and mix as one compiled kernel
             (:mod:`animestyle.nn.fused`; the convolutions stay eager, checkpoints are unchanged).
+            Not with ``compile``, which fuses them already.
     """
 
     def __init__(

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from animestyle.nn.fused import standardised_prelu
+
 __all__ = ["StandardisedPReLU", "TPReLU"]
 
 
@@ -23,6 +25,9 @@ class StandardisedPReLU(nn.Module):
         slope: initial negative slope.
     """
 
+    shift: torch.Tensor
+    scale: torch.Tensor
+
     def __init__(self, channels: int, slope: float = 0.25):
         super().__init__()
         self.prelu = nn.PReLU(channels, init=slope)
@@ -33,7 +38,7 @@ class StandardisedPReLU(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Args: x: (B, channels, ...). Returns: same shape."""
-        return (self.prelu(x) - self.shift) * self.scale
+        return standardised_prelu(x, self.prelu.weight, self.shift, self.scale)
 
 
 class TPReLU(nn.Module):

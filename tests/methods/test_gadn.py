@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import lightning as L
@@ -321,28 +322,40 @@ def test_stage1_training_step_trains_c1_then_e_g_s(tmp_path: Path) -> None:
 
 def test_stage1_together_update_takes_both_gradients_from_one_c1_pass(tmp_path: Path) -> None:
     """``c1_update="together"``: before either optimizer steps, C1 has the gradient of its own
-    loss only (as in the default order, whose C1 step comes first) and E, G, S all have theirs."""
+    loss only and E, G, S the gradient of theirs only: with learning rates of 0 (C1's step
+    then changes nothing), both equal the default order's, whose C1 step comes first."""
     steps = {}
     for mode in ("first", "together"):
         torch.manual_seed(0)
-        model = GADNStage1(**TINY, c1_update=mode)
+        model = GADNStage1(**TINY, c1_update=mode, lr=0.0, lr_style=0.0)
         grads = _GradientsAtSteps()
         run = trainer(tmp_path / mode, max_steps=2, limit_val_batches=0, num_sanity_val_steps=0, callbacks=[grads])
         run.fit(model, train_dataloaders=float_batches(1))
         steps[mode] = grads.steps
-    first, together = steps["first"][0], steps["together"][0]
-    c1 = {n: g for n, g in together.items() if n.startswith("c1.")}
-    assert c1.keys() == first.keys()
-    for name, grad in c1.items():
+    first, together = steps["first"][1], steps["together"][0]  # every gradient, before C1 steps
+    assert together.keys() == first.keys()
+    assert len(together) == sum(1 for _ in model.parameters())
+    for name, grad in together.items():
         torch.testing.assert_close(grad, first[name], msg=name)
-    n_e_g_s = sum(1 for n, _ in model.named_parameters() if not n.startswith("c1."))
-    assert len(together) - len(c1) == n_e_g_s
     assert all(g.abs().sum() > 0 for g in together.values())
 
 
 def test_stage1_names_an_unknown_c1_update() -> None:
     with pytest.raises(ValueError, match=r"c1_update='after'.*'first' or 'together'"):
         GADNStage1(**TINY, c1_update="after")  # type: ignore[arg-type]
+
+
+def test_stage1_refuses_the_together_update_under_16_mixed() -> None:
+    """GradScaler's scale may change at C1's step, before E/G/S's gradients are unscaled."""
+    model = GADNStage1(**TINY, c1_update="together")
+    model.trainer = cast(L.Trainer, SimpleNamespace(precision="16-mixed"))
+    with pytest.raises(ValueError, match=r"16-mixed.*bf16-mixed or 32-true, or c1_update: first"):
+        model.update_together([], {})
+
+
+def test_fuse_and_compile_are_not_both_asked_for() -> None:
+    with pytest.raises(ValueError, match=r"fuse=True and compile=True.*set only one"):
+        GADNStage1(**TINY, fuse=True, compile=True)
 
 
 def test_stage2_training_step_trains_d_and_c2_then_g_and_s(checkpoints: dict[str, Path], tmp_path: Path) -> None:

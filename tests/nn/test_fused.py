@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from animestyle.nn import BusBlock, ResidualDown, ResidualSame, ResidualUp, fuse_elementwise
+from animestyle.nn import fused as fused_kernels
 from animestyle.nn.residual import Mix
 
 
@@ -21,11 +22,19 @@ def _trained_like(block: torch.nn.Module) -> torch.nn.Module:
 
 
 @pytest.mark.parametrize(
-    "make",
-    [lambda: ResidualDown(3, 8, 0.4), lambda: ResidualSame(8, 0.3), lambda: ResidualUp(8, 5, 0.5), lambda: BusBlock(8)],
+    ("make", "kernel"),
+    [
+        (lambda: ResidualDown(3, 8, 0.4), "prelu_mix"),
+        (lambda: ResidualSame(8, 0.3), "prelu_mix"),
+        (lambda: ResidualUp(8, 5, 0.5), "prelu_mix"),
+        (lambda: BusBlock(8), "attention_pool"),
+    ],
     ids=["down", "same", "up", "bus"],
 )
-def test_fused_block_matches_eager_outputs_and_gradients(make) -> None:
+def test_fused_block_matches_eager_outputs_and_gradients(make, kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = []  # the kernels the fused block asks to be compiled: it does not fall back to eager
+    compiled = fused_kernels.compiled
+    monkeypatch.setattr(fused_kernels, "compiled", lambda f: asked.append(f.__name__) or compiled(f))
     torch.manual_seed(0)
     eager = _trained_like(make())
     fused = copy.deepcopy(eager)
@@ -47,6 +56,7 @@ def test_fused_block_matches_eager_outputs_and_gradients(make) -> None:
         assert g0.keys() == g1.keys()
         for name in g0:
             torch.testing.assert_close(g1[name], g0[name], rtol=1e-4, atol=1e-5, msg=name)
+    assert kernel in asked
 
 
 def test_fuse_elementwise_can_be_turned_off() -> None:
